@@ -1,0 +1,90 @@
+/**
+ * Benchmark (on demand, root): end-to-end ingest + publish of a realistic
+ * stick (synthetic OS tree, .tar.bz2 made by bzip2), side by side with what
+ * the original did (bench/original-ingest.sh). Reports wall time, peak RSS
+ * and the bytes read from the stick device (ext4 image on a loop device,
+ * page cache dropped first).   node --import tsx bench/ingest.ts
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, rm, writeFile, readFile, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateSigningKey } from '@xs-rsync/agent'
+import { writeSampleStick } from '../packages/xs-rsync/src/demo/sample-stick.js'
+import { writeSyntheticTarball, DEFAULT_SHAPE } from './lib/synthetic-os-tree.js'
+import { CONTENT, ROUNDS, measure, median, ratio, type Measured } from './lib/measure.js'
+import { makeStickImage, dropCaches, deviceBytesRead } from './lib/stick-image.js'
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const out = join(here, 'out')
+const bin = join(here, '..', 'packages', 'xs-rsync', 'bin', 'xs-rsync.js')
+const MiB = 1024 * 1024
+
+const main = async (): Promise<void> => {
+  await mkdir(out, { recursive: true })
+  const build = join(out, `build-bz2-${CONTENT}`)
+  await mkdir(build, { recursive: true })
+  const tarball = join(build, 'os900-tree.tar.bz2')
+  if (!existsSync(tarball)) {
+    process.stdout.write('making the synthetic tree (bzip2)...\n')
+    await writeSyntheticTarball(tarball, ['bzip2', '-c'], { ...DEFAULT_SHAPE, content: CONTENT })
+  }
+  const md5 = createHash('md5').update(await readFile(tarball)).digest('hex')
+  await writeFile(`${tarball}.md5`, `${md5}  os900-tree.tar.bz2\n`)
+  await writeFile(join(build, 'os900.contents'), '{"build":"900"}\n')
+  await writeFile(join(build, 'os900.name'), '900\n')
+  const files = { name: '900', tarball, md5File: `${tarball}.md5`, contentsFile: join(build, 'os900.contents'), nameFile: join(build, 'os900.name') }
+
+  const work = join(out, 'ingest-run')
+  await rm(work, { recursive: true, force: true })
+  await mkdir(work, { recursive: true })
+  const key = await generateSigningKey('Bench NOC (throwaway)', 'noc@bench.invalid')
+  await mkdir(join(work, 'keys'))
+  await writeFile(join(work, 'keys', 'noc.asc'), key.publicKey)
+  const stickDir = join(work, 'stick-src')
+  await writeSampleStick(stickDir, [files], key.secretKey)
+  const stickBytes = (await stat(tarball)).size
+  const image = makeStickImage(join(work, 'stick.img'), stickDir, join(work, 'stick'), Math.ceil(stickBytes / MiB) * 2 + 64)
+  try {
+    const ours: Measured[] = []
+    const orig: Measured[] = []
+    let aRead = 0
+    let bRead = 0
+    // rounds interleave the two, so a slow spell of the machine hits both
+    const root = join(work, 'ours')
+    for (let round = 0; round < ROUNDS; round++) {
+      await rm(root, { recursive: true, force: true })
+      await rm(join(work, 'orig'), { recursive: true, force: true })
+      dropCaches()
+      let before = deviceBytesRead(image.device)
+      ours.push(measure([process.execPath, bin, 'ingest', '--no-syslog', '-q', '--root', root, '--rsyncd-conf', join(work, 'ours.conf'),
+        '--rsyncd-template', join(work, 'none'), '--keyring', join(work, 'keys'), image.mountpoint]))
+      aRead = deviceBytesRead(image.device) - before
+
+      dropCaches()
+      before = deviceBytesRead(image.device)
+      orig.push(measure(['bash', join(here, 'original-ingest.sh'), join(image.mountpoint, 'xs-xobuilds'), join(work, 'orig')]))
+      bRead = deviceBytesRead(image.device) - before
+      process.stdout.write(`round ${round + 1}: xs-rsync ingest ${ours.at(-1)?.seconds.toFixed(2)} s, original ${orig.at(-1)?.seconds.toFixed(2)} s\n`)
+    }
+    const a = { seconds: median(ours.map((m) => m.seconds)), maxRssMiB: Math.max(...ours.map((m) => m.maxRssMiB)) }
+    const b = { seconds: median(orig.map((m) => m.seconds)), maxRssMiB: Math.max(...orig.map((m) => m.maxRssMiB)) }
+
+    const rows = [
+      ['xs-rsync ingest (verify sig+sha256, copy once, unpack, publish)', a, aRead, ours],
+      ['original (cp, sha1sum -c, md5sum -c, fakeroot tar -xpjf)', b, bRead, orig],
+    ] as const
+    process.stdout.write(`\nstick: ${(stickBytes / MiB).toFixed(1)} MiB tarball, tree ${(DEFAULT_SHAPE.bytes / MiB).toFixed(0)} MiB of ${CONTENT === 'os' ? 'real OS file bytes' : 'generated content'}; median of ${ROUNDS}\n`)
+    for (const [what, m, read, runs] of rows) {
+      process.stdout.write(`${what}: ${m.seconds.toFixed(2)} s (runs ${runs.map((r) => r.seconds.toFixed(2)).join(', ')}), peak RSS ${m.maxRssMiB.toFixed(0)} MiB, read from stick ${(read / MiB).toFixed(1)} MiB (${ratio(read, stickBytes)}x the tarball)\n`)
+    }
+    process.stdout.write(`speed-up: ${ratio(b.seconds, a.seconds)}x\n`)
+    await writeFile(join(out, 'ingest.json'), JSON.stringify({ date: new Date().toISOString(), content: CONTENT, stickBytes, ours: { ...a, read: aRead, runs: ours }, original: { ...b, read: bRead, runs: orig } }, null, 2) + '\n')
+  } finally {
+    image.detach()
+  }
+}
+
+await main()

@@ -1,0 +1,46 @@
+import { lstat, readdir, readlink, rename, rm, unlink } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import type { LogFn } from '@xs-rsync/core'
+import type { PublishLayout } from './publish-layout.js'
+import { makeStagingDir } from './staging.js'
+
+/** Tree directory names that pub/builds symlinks point at. */
+export const referencedTrees = async (buildsDir: string): Promise<Set<string>> => {
+  const used = new Set<string>()
+  for (const n of await readdir(buildsDir)) {
+    if (n.startsWith('.')) continue
+    const p = join(buildsDir, n)
+    if ((await lstat(p)).isSymbolicLink()) used.add(basename(await readlink(p)))
+  }
+  return used
+}
+
+/**
+ * Remove version trees no published build points at, and temp symlinks left
+ * by a killed run. Called with the store lock held, at the start of a run, so
+ * a client still pulling a replaced version had until now to finish.
+ * A tree is first renamed into staging, so a kill mid-removal leaves only
+ * staging behind (cleaned next time), never a half tree in pub/builds/.trees.
+ */
+export const gcTrees = async (layout: PublishLayout, log: LogFn): Promise<string[]> => {
+  for (const n of await readdir(layout.builds)) {
+    if (n.startsWith('.') && n.includes('.tmp-')) await unlink(join(layout.builds, n))
+  }
+  const used = await referencedTrees(layout.builds)
+  const gone = (await readdir(layout.trees)).filter((t) => !used.has(t)).sort()
+  const kept = new Set((await readdir(layout.trees)).filter((t) => used.has(t)))
+  for (const f of await readdir(layout.ownership)) {
+    if (!kept.has(f.replace(/\.(fattr|fakeroot)$/, ''))) await rm(join(layout.ownership, f), { force: true })
+  }
+  if (gone.length === 0) return gone
+  const bin = await makeStagingDir(layout.tmp, 'gc')
+  try {
+    for (const t of gone) {
+      log('info', `Removing old build version ${t}`)
+      await rename(join(layout.trees, t), join(bin, t))
+    }
+  } finally {
+    await rm(bin, { recursive: true, force: true })
+  }
+  return gone
+}

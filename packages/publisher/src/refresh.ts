@@ -1,0 +1,88 @@
+import { silentLog, toXsError, type LogFn, type OnProgress, type XsConfig, type XsError } from '@xs-rsync/core'
+import { readBuildRecords, type BuildRecord } from './build-record.js'
+import { isServed } from './list-builds.js'
+import { publishPackedInLock } from './publish-build.js'
+import { publishLayout, type PublishLayout } from './publish-layout.js'
+import { scanPackedBuilds, type PackedBuild } from './read-packed-builds.js'
+import { removeBuildInLock } from './remove-build.js'
+import { waitWithNotice, withStoreLock, type StoreLockOptions } from './store-lock.js'
+import { writeRsyncdConfInLock } from './write-rsyncd-conf.js'
+
+export interface RefreshOptions {
+  config: XsConfig
+  /** Unpack every build again. */
+  force?: boolean
+  log?: LogFn
+  onProgress?: OnProgress
+  signal?: AbortSignal
+  decoder?: 'auto' | 'native' | 'js'
+}
+
+export interface RefreshResult {
+  published: string[]
+  unchanged: string[]
+  removed: string[]
+  /** Builds that could not be published; what was served before stays served. */
+  failed: { build: string, error: XsError }[]
+  ignored: string[]
+  /** What the rsync config now offers. */
+  offered: string[]
+}
+
+/** Is the served version of `b` exactly this tarball (cheap: stat + small files)? */
+export const isUpToDate = (b: PackedBuild, rec: BuildRecord | undefined, config: XsConfig): boolean =>
+  rec !== undefined &&
+  rec.tarball === b.tarball.slice(b.tarball.lastIndexOf('/') + 1) &&
+  rec.size === b.size && rec.mtimeMs === b.mtimeMs && rec.ino === b.ino &&
+  rec.md5FileHash === b.md5FileHash && rec.contentsHash === b.contentsHash &&
+  rec.md5 === b.expectedMd5 && rec.backend === config.backend
+
+/**
+ * Reconcile pub/builds with xobuilds-packed (the store lock must be held):
+ * publish new builds, re-publish changed ones, remove builds whose .name is
+ * gone, then regenerate the rsync config. One bad build does not stop the others.
+ */
+export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout = publishLayout(opts.config.root)): Promise<RefreshResult> => {
+  const { config } = opts
+  const log = opts.log ?? silentLog
+  const scan = await scanPackedBuilds(layout.packed)
+  const res: RefreshResult = { published: [], unchanged: [], removed: [], failed: [], ignored: scan.ignored, offered: [] }
+  for (const f of scan.ignored) log('info', `Ignoring ${f} in ${layout.packed}: not part of a build`)
+  for (const b of scan.unnamed) log('info', `Not publishing ${b} in ${layout.packed}: it has no ${b}.name`)
+  for (const f of scan.failures) {
+    log('err', `Build ${f.name ?? f.base} not published: ${f.error.message}`)
+    res.failed.push({ build: f.name ?? f.base, error: f.error })
+  }
+  const records = new Map((await readBuildRecords(layout.records)).map((r) => [r.name, r]))
+  for (const b of scan.builds) {
+    opts.signal?.throwIfAborted()
+    const rec = records.get(b.name)
+    if (opts.force !== true && isUpToDate(b, rec, config) && rec !== undefined && await isServed(layout.builds, layout.trees, rec)) {
+      res.unchanged.push(b.name)
+      continue
+    }
+    try {
+      await publishPackedInLock(layout, b, opts)
+      res.published.push(b.name)
+    } catch (er) {
+      const e = toXsError(er)
+      if (opts.signal?.aborted === true) throw e
+      log('err', `Build ${b.name} not published${rec === undefined ? '' : ' (the previous version stays available)'}: ${e.message}`)
+      res.failed.push({ build: b.name, error: e })
+    }
+  }
+  const gone = [...records.keys()].filter((name) => !scan.claimedNames.has(name))
+  // out of the rsync config first: a run killed in between must not leave a module whose files are gone
+  if (gone.length > 0) await writeRsyncdConfInLock(config, log, new Set(gone))
+  for (const name of gone) {
+    await removeBuildInLock(config, name, log)
+    res.removed.push(name)
+  }
+  res.offered = await writeRsyncdConfInLock(config, log)
+  return res
+}
+
+/** Take the store lock (waiting, with a notice) and refresh. */
+export const refresh = async (opts: RefreshOptions & { lock?: Omit<StoreLockOptions, 'log'> }): Promise<RefreshResult> =>
+  withStoreLock(opts.config, { ...waitWithNotice(opts.log), ...opts.lock, ...(opts.log && { log: opts.log }) },
+    (layout) => refreshInLock(opts, layout))

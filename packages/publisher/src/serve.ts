@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { unwatchFile, watchFile, type Stats } from 'node:fs'
+import { access, lstat, readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { silentLog, toXsError, XsError, type LogFn, type XsConfig } from '@xs-rsync/core'
+import { fakerootKey, parseFakerootState } from './fakeroot-state.js'
+import { daemonCommand } from './daemon-command.js'
+import { listBuilds } from './list-builds.js'
+import { publishLayout } from './publish-layout.js'
+
+export interface ServeOptions {
+  config: XsConfig
+  address?: string
+  port?: number
+  log?: LogFn
+  /** Stops the daemon; serve then resolves. */
+  signal?: AbortSignal
+  /** Called each time a daemon has been started (tests, status). */
+  onStart?: (pid: number) => void
+}
+
+/**
+ * Before `fakeroot -i`: every line well-formed, and the version trees of the
+ * published builds (dir and root/) present in it, so a moved or stale state
+ * is refused instead of serving everything as root:root 0600.
+ */
+export const checkFakerootState = async (config: XsConfig): Promise<void> => {
+  const layout = publishLayout(config.root)
+  let text: string
+  try {
+    text = await readFile(layout.fakerootState, 'utf8')
+  } catch (er) {
+    throw new XsError('E_OWNERSHIP', `cannot read the fakeroot state ${layout.fakerootState}: ${(er as Error).message} (run "xs-rsync refresh")`,
+      { path: layout.fakerootState, cause: er })
+  }
+  const keys = parseFakerootState(text, layout.fakerootState)
+  for (const b of await listBuilds(config)) {
+    for (const p of [join(layout.trees, b.tree), join(layout.trees, b.tree, 'root')]) {
+      const st = await lstat(p, { bigint: true })
+      if (!keys.has(fakerootKey(st.dev, st.ino))) {
+        throw new XsError('E_OWNERSHIP', `the fakeroot state ${layout.fakerootState} does not describe ${p} (store moved or restored from backup?); run "xs-rsync refresh --force"`,
+          { path: layout.fakerootState, entry: p })
+      }
+    }
+  }
+}
+
+const checkPort = (address: string, port: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', (er: NodeJS.ErrnoException) => {
+      reject(new XsError('E_RSYNC', `cannot listen on ${address}:${port}: ${er.code === 'EADDRINUSE' ? 'the port is in use (another rsync daemon?)'
+        : er.code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : er.message}`, { cause: er }))
+    })
+    s.listen(port, address, () => s.close(() => resolve()))
+  })
+
+/**
+ * Run the rsync daemon in the foreground on the generated config until
+ * `signal` aborts (resolves) or the daemon dies (E_RSYNC). The daemon logs to
+ * syslog (facility user, tag xs-rsyncd) as its config says; its stderr is
+ * forwarded to `log`. With the fakeroot backend it runs under
+ * `fakeroot -i ROOT/state/fakeroot.state`, which is loaded once: when refresh
+ * rewrites the state, the daemon is restarted so new builds get their owners
+ * (transfers running at that moment are cut; clients retry).
+ */
+export const serveRsync = async (opts: ServeOptions): Promise<void> => {
+  const { config, address = '127.0.0.1', port = 873, signal } = opts
+  const log = opts.log ?? silentLog
+  const layout = publishLayout(config.root)
+  try {
+    await access(config.rsyncdConf)
+  } catch {
+    throw new XsError('E_RSYNC', `no rsync config at ${config.rsyncdConf}: run "xs-rsync refresh" first`, { path: config.rsyncdConf })
+  }
+  await checkPort(address, port)
+  const rsyncArgs = ['--daemon', '--no-detach', `--config=${config.rsyncdConf}`, `--address=${address}`, `--port=${port}`]
+  const fakeroot = config.backend === 'fakeroot'
+
+  const start = async (): Promise<ChildProcess> => {
+    if (fakeroot) await checkFakerootState(config)
+    const owner = await lstat(config.root)
+    const asOwner = process.geteuid?.() === 0 && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : undefined
+    const [cmd = 'rsync', ...args] = daemonCommand({ backend: config.backend, fakerootState: layout.fakerootState, rsyncArgs, ...(asOwner && { asOwner }) })
+    // own process group: fakeroot's faked and the daemon's children are stopped together
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'inherit', 'pipe'] })
+    createInterface({ input: child.stderr! }).on('line', (l) => log('err', `rsync daemon: ${l}`))
+    if (child.pid !== undefined) {
+      log('notice', `rsync daemon listening on ${address}:${port} (config ${config.rsyncdConf}${fakeroot ? ', under fakeroot' : ''}${asOwner ? `, as uid ${asOwner.uid}, the store's owner` : ''})`)
+      opts.onStart?.(child.pid)
+    }
+    return child
+  }
+  const stop = (child: ChildProcess): void => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      // fakeroot's script stops its faked daemon (which left our process group) on EXIT and
+      // INT only: a SIGTERM would orphan faked; rsync treats SIGINT like SIGTERM
+      try { process.kill(-child.pid, fakeroot ? 'SIGINT' : 'SIGTERM') } catch { /* already gone */ }
+    }
+  }
+
+  return await new Promise<void>((resolve, reject) => {
+    let child: ChildProcess | undefined
+    let restarting = false
+    let stopping = false
+    let done = false
+    const finish = (er?: XsError): void => {
+      if (done) return
+      done = true
+      if (fakeroot) unwatchFile(layout.fakerootState, onState)
+      signal?.removeEventListener('abort', onAbort)
+      if (child) stop(child)
+      er === undefined ? resolve() : reject(er)
+    }
+    const run = async (): Promise<void> => {
+      const c = await start()
+      child = c
+      if (stopping || done) stop(c) // stopped while it was starting
+      c.on('error', (er) => finish(new XsError(fakeroot ? 'E_TOOL_MISSING' : 'E_RSYNC', `cannot run ${fakeroot ? 'fakeroot' : 'rsync'}: ${er.message}`, { cause: er })))
+      c.on('close', (code, sig) => {
+        if (stopping) return finish()
+        if (restarting) {
+          restarting = false
+          run().catch((er: unknown) => finish(toXsError(er)))
+          return
+        }
+        finish(new XsError('E_RSYNC', `rsync daemon stopped (${sig ?? `exit ${code}`}); see syslog (tag xs-rsyncd)`))
+      })
+    }
+    const onAbort = (): void => {
+      log('notice', 'Stopping the rsync daemon')
+      stopping = true
+      if (child && child.exitCode === null && child.signalCode === null) stop(child)
+      else if (!restarting) finish()
+    }
+    const onState = (cur: Stats, prev: Stats): void => {
+      if (stopping || restarting || !child || (cur.mtimeMs === prev.mtimeMs && cur.ino === prev.ino)) return
+      log('notice', 'Ownership data changed (builds were published); restarting the rsync daemon')
+      log('debug', `${layout.fakerootState}: mtime ${prev.mtimeMs} -> ${cur.mtimeMs}, inode ${prev.ino} -> ${cur.ino}`)
+      restarting = true
+      stop(child)
+    }
+    if (signal?.aborted === true) { resolve(); return }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    if (fakeroot) watchFile(layout.fakerootState, { interval: 1000 }, onState)
+    run().catch((er: unknown) => finish(toXsError(er)))
+  })
+}

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto'
+import { createReadStream, lstatSync } from 'node:fs'
+import { mkdir, open, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import tar from 'tar-stream'
+import { ProgressMeter, XsError, silentLog, toXsError, type Backend, type LogFn, type OnProgress } from '@xs-rsync/core'
+import { FORMAT_HEAD_BYTES, detectArchiveFormat } from './archive-format.js'
+import { chooseDecoder, findOnPath, openDecoder, type DecoderChoice } from './decompress.js'
+import { fsPath } from './entry-path.js'
+import { S_IFMT, S_IFREG, type InodeMeta, type ServedEntry } from './inode-meta.js'
+import { applyFattrDump, renderFattrDump } from './ownership-fake-super.js'
+import { renderFakerootState, type FakerootInode } from './ownership-fakeroot.js'
+import { choosePristine, commitServedTree, servedEntries } from './select-pristine.js'
+import { TarHeaderGuard } from './tar-header-guard.js'
+import { TreeWriter, setDirTimes, type EntryHeader } from './tree-writer.js'
+
+export interface UnpackLimits {
+  maxEntries: number
+  /** Decompression-bomb bound: total bytes of entry content. */
+  maxUnpackedBytes: number
+  maxPathBytes: number
+  maxDepth: number
+  /** Largest pax or GNU long-name header payload. */
+  maxHeaderBytes: number
+}
+
+export const DEFAULT_UNPACK_LIMITS: Readonly<UnpackLimits> = {
+  maxEntries: 2_000_000,
+  maxUnpackedBytes: 64 * 1024 ** 3,
+  maxPathBytes: 4096,
+  maxDepth: 256,
+  maxHeaderBytes: 1024 * 1024,
+}
+
+export interface UnpackOptions {
+  /** .tar.bz2 | .tar.xz | .tar.lzma; the format comes from the magic bytes, the name is a hint. */
+  tarball: string
+  /** A new directory (must not exist) on the store's filesystem. */
+  dest: string
+  backend: Backend
+  /** Hex md5 of the tarball bytes; mismatch is E_CHECKSUM. */
+  expectedMd5?: string
+  build?: string
+  /** Step 'unpack', bytes = compressed bytes read. */
+  onProgress?: OnProgress
+  log?: LogFn
+  signal?: AbortSignal
+  /** bz2 only: force seek-bzip ('js') or a native tool; default auto. */
+  decoder?: DecoderChoice
+  limits?: Partial<UnpackLimits>
+}
+
+export interface UnpackResult {
+  /** dest/root: the tree to serve. */
+  root: string
+  /** dest/ownership.fattr (fake-super) or dest/ownership.fakeroot. */
+  ownership: string
+  entries: number
+  bytes: number
+  md5: string
+  /** versions/pristine/<N> served, when the archive had one. */
+  pristine?: string
+  warnings: string[]
+}
+
+const CHUNK = 1024 * 1024
+
+/**
+ * Unpack a build tarball into `dest` without privileges, keeping what the
+ * archive says about owners, modes, devices and times for rsync clients
+ * (fake-super xattrs or a fakeroot state file). Streams: tarball (1 MiB reads,
+ * md5) -> decoder -> header guard -> tar-stream -> tree writer. Resolves only
+ * when everything is written and checked; on any failure `dest` is removed
+ * and the promise rejects with an XsError.
+ */
+export const unpackBuild = async (opts: UnpackOptions): Promise<UnpackResult> => {
+  const dest = resolve(opts.dest)
+  if (opts.backend === 'fakeroot' && /\s/.test(dest)) {
+    throw new XsError('E_CONFIG', `${dest}: the fakeroot backend needs store paths without spaces`, { path: dest })
+  }
+  try {
+    await mkdir(dest, { mode: 0o700 })
+  } catch (er) {
+    if ((er as NodeJS.ErrnoException).code === 'EEXIST') throw new XsError('E_IO', `${dest} already exists; unpack needs a new directory`, { path: dest })
+    throw toXsError(er)
+  }
+  try {
+    return await unpackInto(dest, opts)
+  } catch (er) {
+    await rm(dest, { recursive: true, force: true })
+    if (opts.signal?.aborted === true) {
+      const reason: unknown = opts.signal.reason
+      throw reason instanceof XsError ? reason : new XsError('E_INTERNAL', `unpacking ${opts.tarball} was aborted`, { path: opts.tarball, cause: reason })
+    }
+    throw await preferChecksumError(opts, toXsError(er))
+  }
+}
+
+const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResult> => {
+  const { tarball, backend } = opts
+  const limits = { ...DEFAULT_UNPACK_LIMITS, ...opts.limits }
+  const log = opts.log ?? silentLog
+  const warnings: string[] = []
+  const warn = (w: string): void => {
+    warnings.push(w)
+    log('warning', w)
+  }
+  opts.signal?.throwIfAborted()
+
+  const { size, head } = await readHead(tarball)
+  const { format, warning } = detectArchiveFormat(head, tarball)
+  if (warning !== undefined) warn(warning)
+  const spec = chooseDecoder(format, opts.decoder ?? 'auto', (t) => findOnPath(t))
+  log('debug', `unpacking ${tarball} (${format}, ${spec.kind === 'js' ? 'seek-bzip' : spec.command}) into ${dest} for ${backend}`)
+
+  const tree = join(dest, 'tree')
+  await mkdir(tree, { mode: 0o700 })
+  const guard = new TarHeaderGuard(tarball, limits)
+  const writer = new TreeWriter({ root: tree, backend, limits, now: Math.floor(Date.now() / 1000), paxRaw: guard.paxRaw })
+  const md5 = createHash('md5')
+  const meter = new ProgressMeter({ step: 'unpack', bytesTotal: size, onProgress: opts.onProgress, ...(opts.build === undefined ? {} : { build: opts.build }) })
+  const tap = new Transform({
+    transform (chunk: Buffer, _enc, cb) {
+      md5.update(chunk)
+      meter.add(chunk.length)
+      cb(null, chunk)
+    },
+  })
+  const extract = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0])
+  const stop = new AbortController()
+  const onAbort = (): void => stop.abort(opts.signal?.reason)
+  opts.signal?.addEventListener('abort', onAbort)
+  let entries = 0
+  const errors: unknown[] = []
+  try {
+    const flow = pipeline(
+      createReadStream(tarball, { highWaterMark: CHUNK }), tap, openDecoder(spec, tarball),
+      guard, extract, { signal: stop.signal },
+    ).catch((er: unknown) => { errors.push(er) })
+    const consume = (async () => {
+      for await (const entry of extract) {
+        await writer.write(entry as unknown as AsyncIterable<Buffer> & { header: EntryHeader })
+        entries++
+      }
+    })().catch((er: unknown) => {
+      errors.push(er)
+      stop.abort(er)
+    })
+    await Promise.all([flow, consume])
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+  if (errors.length > 0) throw archiveError(tarball, errors.find((e) => e instanceof XsError) ?? errors[0])
+  if (entries === 0) throw new XsError('E_ARCHIVE_CORRUPT', `${tarball} holds no entries`, { path: tarball })
+
+  const digest = md5.digest('hex')
+  if (opts.expectedMd5 !== undefined && opts.expectedMd5.toLowerCase() !== digest) {
+    throw new XsError('E_CHECKSUM', `${tarball}: md5 is ${digest}, expected ${opts.expectedMd5}`, { path: tarball, expected: opts.expectedMd5, actual: digest })
+  }
+  opts.signal?.throwIfAborted()
+
+  const pristine = choosePristine(writer.nodes)
+  const served = servedEntries(writer.nodes, pristine)
+  const root = join(dest, 'root')
+  const caps = served.filter((e) => e.meta.capability !== undefined).length
+  if (caps > 0 && backend === 'fakeroot') warn(`${tarball}: file capabilities of ${caps} files are not kept with the fakeroot backend`)
+  await commitServedTree(tree, root, pristine)
+  const ownership = backend === 'fakeroot'
+    ? await writeFakerootState(root, join(dest, 'ownership.fakeroot'), served)
+    : await writeFakeSuper(root, join(dest, 'ownership.fattr'), served)
+  setDirTimes(root, served)
+  meter.finish()
+  const result: UnpackResult = { root, ownership, entries: served.length, bytes: contentBytes(served), md5: digest, warnings }
+  if (pristine !== undefined) result.pristine = Buffer.from(pristine, 'latin1').toString('utf8')
+  log('info', `unpacked ${tarball}: ${result.entries} entries, ${result.bytes} bytes${pristine === undefined ? '' : ` (served ${result.pristine})`}`)
+  return result
+}
+
+const readHead = async (tarball: string): Promise<{ size: number, head: Uint8Array }> => {
+  const fh = await open(tarball, 'r')
+  try {
+    const { size } = await fh.stat()
+    const head = Buffer.alloc(FORMAT_HEAD_BYTES)
+    const { bytesRead } = await fh.read(head, 0, head.length, 0)
+    return { size, head: head.subarray(0, bytesRead) }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** tar-stream's own errors are damage; entry errors get the tarball named; everything else keeps its code. */
+const archiveError = (tarball: string, er: unknown): XsError => {
+  if (er instanceof XsError) {
+    if (er.path !== undefined || er.entry === undefined) return er
+    return new XsError(er.code, `${tarball}: ${er.message}`, { path: tarball, entry: er.entry, cause: er })
+  }
+  const e = er as NodeJS.ErrnoException
+  if (e instanceof Error && e.code === undefined && e.name === 'Error') {
+    return new XsError('E_ARCHIVE_CORRUPT', `${tarball} is damaged: ${e.message}`, { path: tarball, cause: er })
+  }
+  return toXsError(er)
+}
+
+/** An archive that does not unpack and does not match its md5 is a bad copy: say so. */
+const preferChecksumError = async (opts: UnpackOptions, er: XsError): Promise<XsError> => {
+  const archive = er.code === 'E_ARCHIVE_CORRUPT' || er.code === 'E_ARCHIVE_UNSAFE' || er.code === 'E_ARCHIVE_FORMAT'
+  if (!archive || opts.expectedMd5 === undefined) return er
+  try {
+    const md5 = createHash('md5')
+    for await (const chunk of createReadStream(opts.tarball, { highWaterMark: CHUNK })) md5.update(chunk as Buffer)
+    const digest = md5.digest('hex')
+    if (digest === opts.expectedMd5.toLowerCase()) return er
+    return new XsError('E_CHECKSUM', `${opts.tarball}: md5 is ${digest}, expected ${opts.expectedMd5}; it does not unpack either: ${er.message}`,
+      { path: opts.tarball, expected: opts.expectedMd5, actual: digest, cause: er })
+  } catch {
+    return er
+  }
+}
+
+const writeFakeSuper = async (root: string, file: string, served: ServedEntry[]): Promise<string> => {
+  await writeFile(file, renderFattrDump(served), { mode: 0o600 })
+  await applyFattrDump(root, file)
+  return file
+}
+
+const writeFakerootState = async (root: string, file: string, served: ServedEntry[]): Promise<string> => {
+  const inodes = new Map<string, FakerootInode>()
+  for (const { path, meta } of served) {
+    const st = lstatSync(fsPath(root, path), { bigint: true })
+    inodes.set(`${st.dev}:${st.ino}`, { dev: st.dev, ino: st.ino, nlink: st.nlink, meta })
+  }
+  await writeFile(file, renderFakerootState(inodes.values()), { mode: 0o600 })
+  return file
+}
+
+/** Bytes of regular-file content, once per inode. */
+const contentBytes = (served: ServedEntry[]): number => {
+  const seen = new Set<InodeMeta>()
+  let n = 0
+  for (const { meta } of served) {
+    if ((meta.mode & S_IFMT) !== S_IFREG || seen.has(meta)) continue
+    seen.add(meta)
+    n += meta.size
+  }
+  return n
+}
+

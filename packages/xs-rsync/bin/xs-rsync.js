@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Thin entry: the old command names (xs-refresh-xobuilds, ...) are links to this file.
+import { main } from '../dist/cli.js'
+
+process.exitCode = await main(process.argv.slice(1))

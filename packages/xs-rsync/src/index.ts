@@ -1,0 +1,6 @@
+export * from './cli.js'
+export * from './commands.js'
+export * from './options.js'
+export * from './help.js'
+export * from './terminal-sink.js'
+export type * from './command-context.js'

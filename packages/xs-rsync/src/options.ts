@@ -1,0 +1,41 @@
+/**
+ * The one options table: parseArgs reads it and --help is rendered from it.
+ * `commands` lists where a flag applies ('*' = every command).
+ */
+export interface OptionSpec {
+  type: 'string' | 'boolean'
+  short?: string
+  help: string
+  commands: string[]
+  /** Shown in --help as the value's name. */
+  arg?: string
+}
+
+export const OPTIONS: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h', help: 'show this help', commands: ['*'] },
+  version: { type: 'boolean', help: 'show the version', commands: ['*'] },
+  config: { type: 'string', arg: 'FILE', help: 'config file (default /etc/xs-rsync/xs-rsync.conf when it exists)', commands: ['*'] },
+  root: { type: 'string', arg: 'DIR', help: 'store root (default /library/xs-rsync)', commands: ['*'] },
+  'rsyncd-conf': { type: 'string', arg: 'FILE', help: 'generated rsync daemon config (default /etc/xs-rsyncd.conf)', commands: ['*'] },
+  'rsyncd-template': { type: 'string', arg: 'FILE', help: 'rsync config template (default /etc/xs-rsyncd.conf.in, built-in when absent)', commands: ['*'] },
+  backend: { type: 'string', arg: 'NAME', help: 'ownership backend: fake-super (default) or fakeroot', commands: ['*'] },
+  keyring: { type: 'string', arg: 'DIR', help: 'trusted NOC public keys (default /etc/xs-rsync/keys)', commands: ['ingest', 'watch', 'keys'] },
+  security: { type: 'string', arg: 'MODE', help: 'enforcing or permissive (default: enforcing when the keyring has a usable key)', commands: ['ingest', 'watch'] },
+  'syslog-socket': { type: 'string', arg: 'PATH', help: 'syslog socket when not under systemd (default /dev/log)', commands: ['*'] },
+  'no-syslog': { type: 'boolean', help: 'do not send the log to syslog', commands: ['*'] },
+  quiet: { type: 'boolean', short: 'q', help: 'terminal shows warnings and errors only', commands: ['*'] },
+  force: { type: 'boolean', help: 'unpack every build again', commands: ['refresh'] },
+  json: { type: 'boolean', help: 'machine-readable output', commands: ['list', 'status', 'keys'] },
+  address: { type: 'string', arg: 'ADDR', help: 'address to listen on (default 127.0.0.1)', commands: ['serve'] },
+  port: { type: 'string', arg: 'PORT', help: 'port to listen on (default 873)', commands: ['serve'] },
+  check: { type: 'boolean', help: 'verify everything, change nothing', commands: ['ingest'] },
+  'allow-downgrade': { type: 'boolean', help: 'accept a stick signed earlier than what is published', commands: ['ingest', 'watch'] },
+  out: { type: 'string', arg: 'PATH', help: 'prepare-stick: the stick folder; sign: the signature file (default MANIFEST.sig); keys generate: the folder for the new key', commands: ['prepare-stick', 'sign', 'keys'] },
+  'sign-key': { type: 'string', arg: 'FILE', help: 'OpenPGP secret key file to sign the manifests with', commands: ['prepare-stick'] },
+  key: { type: 'string', arg: 'FILE', help: 'OpenPGP secret key file to sign with', commands: ['sign'] },
+  'passphrase-file': { type: 'string', arg: 'FILE', help: 'first line = the secret key passphrase (or set XS_RSYNC_PASSPHRASE; never on the command line)', commands: ['prepare-stick', 'sign', 'keys'] },
+  name: { type: 'string', arg: 'NAME[,NAME...]', help: 'build name for each BUILD without a .name file, in order', commands: ['prepare-stick'] },
+  expires: { type: 'string', arg: 'TIME', help: 'lifetime of a generated key: 2y (default), 18m, 26w, 365d or never', commands: ['keys'] },
+  prefix: { type: 'string', arg: 'DIR', help: 'install into DIR as if it were / (tests, images)', commands: ['setup'] },
+  'dry-run': { type: 'boolean', help: 'print what would be done, change nothing', commands: ['setup'] },
+}

@@ -1,0 +1,109 @@
+// The NOC prepares a stick with `xs-rsync prepare-stick` (signed with a gpg-made
+// key); a school server checks it with `xs-rsync ingest --check`, then ingests
+// it for real into a temp store. A stick altered after preparing is refused.
+import t from 'tap'
+import { appendFileSync, existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { listBuilds } from '@xs-rsync/publisher'
+import { ERROR_TABLE } from '@xs-rsync/core'
+import { sampleBuild, testConfig } from '../packages/agent/test/lib/ingest-fixture.js'
+import { makeSecretKey, type SecretTestKey } from '../packages/agent/test/lib/gpg-secret.js'
+import { attachLoop, fatImageOf, isMounted } from './lib/stick-image.js'
+import { XS_BIN, xsRsync } from './lib/xs-cli.js'
+
+const xs = (args: string[]) =>
+  spawnSync(process.execPath, [XS_BIN, ...args, '--no-syslog'], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, XS_RSYNC_PASSPHRASE: '' } })
+
+let key: SecretTestKey
+t.before(() => { key = makeSecretKey({ algo: 'rsa2048', passphrase: 'noc passphrase', uid: 'School NOC <noc@example.invalid>' }) })
+t.teardown(() => { key.dispose() })
+
+t.test('prepare-stick -> ingest --check -> ingest: the builds are served', async (t) => {
+  const dir = t.testdir({ 'noc.secret.asc': key.secretArmored, 'noc.asc': key.publicArmored, pw: 'noc passphrase\n' })
+  const b44 = await sampleBuild(dir, '44')
+  const b45 = await sampleBuild(dir, '45', 'other')
+  const stick = join(dir, 'stick')
+  const prep = xs(['prepare-stick', '--out', stick, '--sign-key', join(dir, 'noc.secret.asc'), '--passphrase-file', join(dir, 'pw'),
+    b44.tarball, b45.tarball])
+  t.equal(prep.status, 0, prep.stderr)
+  t.match(prep.stderr, /\[1\/6\] Checking 2 builds[\s\S]*copy .* MB \(100%\)[\s\S]*\[6\/6\] Reading the stick back/)
+  t.match(prep.stderr, new RegExp(`DONE: .*xs-xobuilds holds builds 44, 45, signed by ${key.fingerprint}, read back and verified`))
+  for (const m of ['manifest.sha256', 'manifest.sha1']) {
+    const sd = join(stick, 'xs-xobuilds')
+    t.ok(key.gpgVerify(readFileSync(join(sd, m)), readFileSync(join(sd, `${m}.sig`))).ok, `gpg --verify ${m}.sig`)
+  }
+
+  // the school server: trust the NOC key, check the stick, then ingest it
+  const config = testConfig(dir, join(dir, 'keys'))
+  t.equal(xs(['keys', 'add', '--keyring', config.keyring, join(dir, 'noc.asc')]).status, 0)
+  const check = xsRsync(config, ['ingest', '--check', '--keyring', config.keyring, stick])
+  t.equal(check.status, 0, check.stderr)
+  t.match(check.stderr, /Security is enforcing/)
+  t.match(check.stderr, new RegExp(`Signature .*manifest\\.sha256\\.sig is valid: signed .* by NOC key ${key.fingerprint}`))
+  t.match(check.stderr, /CHECKED: .* is valid; would publish 44, 45; nothing was changed/)
+  t.notOk(existsSync(config.root), '--check changed nothing')
+
+  const run = xsRsync(config, ['ingest', '--keyring', config.keyring, stick])
+  t.equal(run.status, 0, run.stderr)
+  t.match(run.stderr, /DONE: builds now available to laptops: 44, 45/)
+  const served = await listBuilds(config)
+  t.same(served.map((b) => b.name), ['44', '45'])
+  t.match(served[0], { name: '44', extra: { ingest: { signedBy: key.fingerprint, manifest: 'sha256' } } })
+  t.match(readFileSync(config.rsyncdConf, 'utf8'), /\[build-44\][\s\S]*\[build-45\]/)
+
+  // altered after it was prepared: another server (without these builds) refuses it
+  appendFileSync(join(stick, 'xs-xobuilds', 'os45.contents'), 'extra line\n')
+  const other = testConfig(join(dir, 'server2'), config.keyring)
+  const bad = xsRsync(other, ['ingest', '--check', '--keyring', config.keyring, stick])
+  t.equal(bad.status, ERROR_TABLE.E_MANIFEST_MISMATCH.exit, bad.stderr)
+  t.match(bad.stderr, /FAILED: stick contents do not match the manifest: .*os45\.contents/)
+})
+
+t.test('written to a real FAT stick (mtools image on a loop device), it checks out by device', async (t) => {
+  const dir = t.testdir({ 'noc.secret.asc': key.secretArmored, 'noc.asc': key.publicArmored, pw: 'noc passphrase\n' })
+  const b = await sampleBuild(dir, '48')
+  const folder = join(dir, 'prepared')
+  const prep = xs(['prepare-stick', '--out', folder, '--sign-key', join(dir, 'noc.secret.asc'), '--passphrase-file', join(dir, 'pw'), b.tarball])
+  t.equal(prep.status, 0, prep.stderr)
+  const dev = attachLoop(t, fatImageOf(join(dir, 'stick.img'), folder, { label: 'NOC48' }))
+  const config = testConfig(dir, join(dir, 'keys'))
+  t.equal(xs(['keys', 'add', '--keyring', config.keyring, join(dir, 'noc.asc')]).status, 0)
+  const check = xsRsync(config, ['ingest', '--check', '--keyring', config.keyring, dev])
+  t.equal(check.status, 0, check.stderr)
+  t.match(check.stderr, /CHECKED: .* is valid; would publish 48; nothing was changed/)
+  t.notOk(isMounted(dev), 'unmounted afterwards')
+})
+
+t.test('an unsigned stick: refused by an enforcing server, accepted with a warning by a permissive one', async (t) => {
+  const dir = t.testdir({ 'noc.asc': key.publicArmored })
+  const b = await sampleBuild(dir, '46')
+  const stick = join(dir, 'stick')
+  const prep = xs(['prepare-stick', '--out', stick, b.tarball])
+  t.equal(prep.status, 0, prep.stderr)
+  t.match(prep.stderr, /warning: No signing key given: the manifests are NOT signed/)
+  const config = testConfig(dir, join(dir, 'keys'))
+  t.equal(xs(['keys', 'add', '--keyring', config.keyring, join(dir, 'noc.asc')]).status, 0)
+  const enforcing = xsRsync(config, ['ingest', '--check', '--keyring', config.keyring, stick])
+  t.equal(enforcing.status, ERROR_TABLE.E_SIGNATURE_MISSING.exit, enforcing.stderr)
+  const permissive = xsRsync(config, ['ingest', '--check', '--keyring', join(dir, 'no-keys'), stick])
+  t.equal(permissive.status, 0, permissive.stderr)
+  t.match(permissive.stderr, /warning: .*manifest\.sha256 is NOT signed; accepted only because security is permissive/)
+})
+
+t.test('prepare-stick usage: names for builds without .name, one per BUILD', async (t) => {
+  const dir = t.testdir({})
+  const b = await sampleBuild(dir, '47')
+  const cases: [string[], keyof typeof ERROR_TABLE, RegExp][] = [
+    [['prepare-stick', b.tarball], 'E_USAGE', /usage: xs-rsync prepare-stick --out DIR/],
+    [['prepare-stick', '--out', join(dir, 's1'), '--name', '47,48', b.tarball], 'E_USAGE', /--name gives 2 names for 1 builds/],
+    [['prepare-stick', '--out', join(dir, 's2'), '--name', '48', b.tarball], 'E_USAGE', /says the build is "47" but the name given is "48"/],
+    [['prepare-stick', '--out', join(dir, 's3'), '--sign-key', join(dir, 'missing.asc'), b.tarball], 'E_KEYRING', /cannot read the key file/],
+  ]
+  for (const [args, code, re] of cases) {
+    const r = xs(args)
+    t.equal(r.status, ERROR_TABLE[code].exit, `${args.join(' ')}: ${r.stderr}`)
+    t.match(r.stderr, re)
+  }
+  t.notOk(existsSync(join(dir, 's2', 'xs-xobuilds')))
+})
