@@ -6,6 +6,13 @@ import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, type Inod
 
 export type NodeKind = 'dir' | 'file' | 'symlink' | 'special'
 
+/** Where a regular file's content goes: each chunk in order, then `end`; `close` after a failure. */
+export interface FileSink {
+  write: (chunk: Buffer) => void
+  end: () => void
+  close: () => void
+}
+
 /** What the writer made at one path; hardlinked names share `meta`. */
 export interface TreeNode {
   kind: NodeKind
@@ -63,9 +70,14 @@ export class TreeWriter {
     this.nodes.set('', { kind: 'dir', meta: this.#implicitDir() })
   }
 
-  /** Write one entry and consume its data. */
-  async write (entry: AsyncIterable<Buffer> & { header: EntryHeader }): Promise<void> {
-    const h = entry.header
+  /**
+   * Take one entry's header and make what it names. For a regular file the
+   * returned sink takes the content (`write` for each chunk, then `end`);
+   * every other type has no content and is made at once (undefined). Throws
+   * XsError for anything unsafe; after a throw from a sink, call its
+   * `close` (the file is closed, the tree is discarded by the caller).
+   */
+  begin (h: EntryHeader): FileSink | undefined {
     const pax = paxOf(h)
     const raw = PAX_RAW_KEYS.some((k) => pax[k] !== undefined) ? this.#o.paxRaw.shift() : undefined
     const name = raw?.path ?? h.name
@@ -74,26 +86,26 @@ export class TreeWriter {
     if (raw?.capability !== undefined && h.type === 'file') meta.capability = raw.capability
     switch (h.type) {
       case 'directory':
-        await drain(entry)
-        return this.#dir(rel, meta)
+        this.#dir(rel, meta)
+        return undefined
       case 'file':
-        return this.#file(rel, name, meta, entry)
+        return this.#file(rel, name, meta)
       case 'symlink': {
-        await drain(entry)
         const target = raw?.linkpath ?? h.linkname ?? ''
         if (target === '' || target.includes('\0') || target.length > this.#o.limits.maxPathBytes) {
           throw unsafe(name, `is a symlink with an empty, NUL-holding or over-long target`)
         }
-        return this.#symlink(rel, name, { ...meta, mode: S_IFLNK | 0o777 }, target)
+        this.#symlink(rel, name, { ...meta, mode: S_IFLNK | 0o777 }, target)
+        return undefined
       }
       case 'link':
-        await drain(entry)
-        return this.#hardlink(rel, name, raw?.linkpath ?? h.linkname ?? '')
+        this.#hardlink(rel, name, raw?.linkpath ?? h.linkname ?? '')
+        return undefined
       default: {
         const type = SPECIAL_TYPE[h.type ?? '']
         if (type === undefined) throw unsafe(name, `has an unsupported type ${JSON.stringify(h.type)}`)
-        await drain(entry)
-        return this.#special(rel, name, { ...meta, mode: type | (meta.mode & 0o7777) })
+        this.#special(rel, name, { ...meta, mode: type | (meta.mode & 0o7777) })
+        return undefined
       }
     }
   }
@@ -167,16 +179,32 @@ export class TreeWriter {
     this.#add(rel, { kind: 'dir', meta })
   }
 
-  async #file (rel: string, name: string, meta: InodeMeta, data: AsyncIterable<Buffer>): Promise<void> {
+  #file (rel: string, name: string, meta: InodeMeta): FileSink {
     const fd = openSync(this.#place(rel, name), CREATE, meta.mode & 0o111 ? 0o700 : 0o600)
+    let open = true
+    const close = (): void => {
+      if (!open) return
+      open = false
+      closeSync(fd)
+    }
     try {
       this.#add(rel, { kind: 'file', meta })
-      for await (const chunk of data) {
+    } catch (er) {
+      close()
+      throw er
+    }
+    return {
+      write: (chunk) => {
         for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off)
-      }
-      futimesSync(fd, meta.mtime, meta.mtime)
-    } finally {
-      closeSync(fd)
+      },
+      end: () => {
+        try {
+          futimesSync(fd, meta.mtime, meta.mtime)
+        } finally {
+          close()
+        }
+      },
+      close,
     }
   }
 
@@ -232,6 +260,3 @@ export const setDirTimes = (root: string, entries: Iterable<ServedEntry>): void 
   for (const d of dirs) utimesSync(fsPath(root, d.path), d.meta.mtime, d.meta.mtime)
 }
 
-const drain = async (s: AsyncIterable<unknown>): Promise<void> => {
-  for await (const _ of s) { /* discard */ }
-}

@@ -7,14 +7,14 @@ import { pipeline } from 'node:stream/promises'
 import tar from 'tar-stream'
 import { ProgressMeter, XsError, silentLog, toXsError, type Backend, type LogFn, type OnProgress } from '@xs-rsync/core'
 import { FORMAT_HEAD_BYTES, detectArchiveFormat } from './archive-format.js'
-import { chooseDecoder, findOnPath, openDecoder, type DecoderChoice } from './decompress.js'
+import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded, type DecoderChoice } from './decompress.js'
 import { fsPath } from './entry-path.js'
 import { S_IFMT, S_IFREG, type InodeMeta, type ServedEntry } from './inode-meta.js'
 import { applyFattrDump, renderFattrDump } from './ownership-fake-super.js'
 import { renderFakerootState, type FakerootInode } from './ownership-fakeroot.js'
 import { choosePristine, commitServedTree, servedEntries } from './select-pristine.js'
 import { TarHeaderGuard } from './tar-header-guard.js'
-import { TreeWriter, setDirTimes, type EntryHeader } from './tree-writer.js'
+import { TreeWriter, setDirTimes, type EntryHeader, type FileSink } from './tree-writer.js'
 
 export interface UnpackLimits {
   maxEntries: number
@@ -112,7 +112,7 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   const { size, head } = await readHead(tarball)
   const { format, warning } = detectArchiveFormat(head, tarball)
   if (warning !== undefined) warn(warning)
-  const spec = chooseDecoder(format, opts.decoder ?? 'auto', (t) => findOnPath(t))
+  const spec = chooseDecoder(format, opts.decoder ?? 'auto', (t) => findOnPath(t), xzDecodesThreaded)
   log('debug', `unpacking ${tarball} (${format}, ${spec.kind === 'js' ? 'seek-bzip' : spec.command}) into ${dest} for ${backend}`)
 
   const tree = join(dest, 'tree')
@@ -134,23 +134,64 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   opts.signal?.addEventListener('abort', onAbort)
   let entries = 0
   const errors: unknown[] = []
+  /** The regular file being written, between its header and its end. */
+  let sink: FileSink | undefined
+  const fail = (er: unknown): void => {
+    sink?.close()
+    sink = undefined
+    errors.push(er)
+    stop.abort(er)
+  }
+  // Events, not async iteration: a file's chunks go straight to the writer
+  // (synchronous writes), with no promise per entry or chunk.
+  extract.on('entry', (h, stream, next) => {
+    stream.on('error', () => { /* the pipeline reports it */ })
+    let own: FileSink | undefined
+    try {
+      own = sink = writer.begin(h as unknown as EntryHeader)
+    } catch (er) {
+      fail(er)
+      return
+    }
+    entries++
+    if (own === undefined) {
+      stream.on('end', () => next())
+      stream.resume()
+      return
+    }
+    const file = own
+    stream.on('data', (chunk) => {
+      if (sink !== file) return
+      try {
+        file.write(chunk as Buffer)
+      } catch (er) {
+        fail(er)
+      }
+    })
+    stream.on('end', () => {
+      if (sink !== file) return
+      sink = undefined
+      try {
+        file.end()
+      } catch (er) {
+        fail(er)
+        return
+      }
+      next()
+    })
+  })
   try {
-    const flow = pipeline(
+    await pipeline(
       createReadStream(tarball, { highWaterMark: CHUNK }), tap, openDecoder(spec, tarball),
       guard, extract, { signal: stop.signal },
     ).catch((er: unknown) => { errors.push(er) })
-    const consume = (async () => {
-      for await (const entry of extract) {
-        await writer.write(entry as unknown as AsyncIterable<Buffer> & { header: EntryHeader })
-        entries++
-      }
-    })().catch((er: unknown) => {
-      errors.push(er)
-      stop.abort(er)
-    })
-    await Promise.all([flow, consume])
   } finally {
     opts.signal?.removeEventListener('abort', onAbort)
+    if (sink !== undefined) {
+      sink.close()
+      sink = undefined
+      if (errors.length === 0) errors.push(new XsError('E_ARCHIVE_CORRUPT', `${tarball} ended inside an entry`, { path: tarball }))
+    }
   }
   if (errors.length > 0) throw archiveError(tarball, errors.find((e) => e instanceof XsError) ?? errors[0])
   if (entries === 0) throw new XsError('E_ARCHIVE_CORRUPT', `${tarball} holds no entries`, { path: tarball })

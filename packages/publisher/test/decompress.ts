@@ -1,7 +1,10 @@
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { chooseDecoder, findOnPath, openDecoder } from '../src/decompress.js'
+import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded, xzVersionDecodesThreaded, XZ_THREAD_MEMORY } from '../src/decompress.js'
 import { compressBytes } from './lib/make-archive.js'
 
 t.test('chooseDecoder', async (t) => {
@@ -14,6 +17,28 @@ t.test('chooseDecoder', async (t) => {
   t.same(chooseDecoder('xz', 'js', has('xz')), { kind: 'native', command: '/usr/bin/xz', args: ['-dc', '--format=xz'] })
   t.same(chooseDecoder('lzma', 'auto', has('xz')), { kind: 'native', command: '/usr/bin/xz', args: ['-dc', '--format=lzma'] })
   t.throws(() => chooseDecoder('xz', 'auto', has('bzip2')), { code: 'E_TOOL_MISSING', message: /xz-utils/ })
+  const yes = (): boolean => true
+  t.same(chooseDecoder('xz', 'auto', has('xz'), yes), { kind: 'native', command: '/usr/bin/xz', args: ['-dc', '-T0', `--memlimit-mt-decompress=${XZ_THREAD_MEMORY}`, '--format=xz'] },
+    'xz >= 5.4: .xz decodes on all CPUs within a memory bound')
+  t.same(chooseDecoder('lzma', 'auto', has('xz'), yes), { kind: 'native', command: '/usr/bin/xz', args: ['-dc', '--format=lzma'] }, '.lzma has no blocks to share out')
+})
+
+t.test('xz versions that decode on threads', async (t) => {
+  const table: Array<[string, boolean]> = [
+    ['xz (XZ Utils) 5.4.1\nliblzma 5.4.1\n', true],
+    ['xz (XZ Utils) 5.2.5\nliblzma 5.2.5\n', false],
+    ['xz (XZ Utils) 5.6.2\nliblzma 5.6.2\n', true],
+    ['xz (XZ Utils) 5.4.1\nliblzma 5.2.5\n', false],
+    ['xz (XZ Utils) 6.0.0\n', true],
+    ['xz (XZ Utils) 4.999.9beta\n', false],
+    ['busybox xz\n', false],
+    ['', false],
+  ]
+  for (const [text, want] of table) t.equal(xzVersionDecodesThreaded(text), want, JSON.stringify(text))
+  // This machine's xz, asked for real (Debian 12 ships 5.4.1).
+  const v = /liblzma (\d+)\.(\d+)/.exec(execFileSync('xz', ['--version'], { encoding: 'utf8' }))
+  t.equal(xzDecodesThreaded(findOnPath('xz') ?? 'xz'), Number(v?.[1]) > 5 || (Number(v?.[1]) === 5 && Number(v?.[2]) >= 4))
+  t.equal(xzDecodesThreaded('/nonexistent/xz'), false)
 })
 
 t.test('findOnPath', async (t) => {
@@ -33,6 +58,18 @@ t.test('native decoders', async (t) => {
   const plain = Buffer.from('hello '.repeat(10000))
   t.same(await decode('bzip2', ['-dc'], compressBytes(plain, 'pbzip2')), plain)
   t.same(await decode('xz', ['-dc', '--format=lzma'], compressBytes(plain, 'lzma')), plain)
+  const xz = findOnPath('xz') ?? 'xz'
+  const spec = chooseDecoder('xz', 'auto', () => xz, xzDecodesThreaded)
+  if (spec.kind === 'native' && spec.args.includes('-T0')) {
+    // A multi-block file decoded on threads: the same bytes, nothing on stderr; cut short, damage.
+    const big = Buffer.from(Array.from({ length: 40000 }, (_, i) => `line ${i} of a multi-block file\n`).join(''))
+    const file = join(t.testdir({}), 'multi.xz')
+    execFileSync('sh', ['-c', 'xz -T2 --block-size=100KiB -c > "$1"', 'sh', file], { input: big })
+    t.match(execFileSync('xz', ['--robot', '-l', file]).toString(), /^file\t1\t(\d\d+)\t/m, 'the file has several blocks')
+    const multi = readFileSync(file)
+    t.same(await decode(xz, spec.args, multi), big)
+    await t.rejects(decode(xz, spec.args, multi.subarray(0, multi.length - 100)), { code: 'E_ARCHIVE_CORRUPT', message: /xz exited with status 1/ })
+  }
   const bz = compressBytes(plain, 'bzip2')
   await t.rejects(decode('bzip2', ['-dc'], bz.subarray(0, bz.length - 10)), { code: 'E_ARCHIVE_CORRUPT', message: /x\.tar\.bz2 is damaged: bzip2 exited with status 2/ })
   await t.rejects(decode('bzip2', ['-dc'], Buffer.concat([bz, Buffer.from('garbage')])), { code: 'E_ARCHIVE_CORRUPT', message: /bzip2 complained: .*trailing garbage/ }, 'stderr alone is damage')
