@@ -20,6 +20,8 @@ export interface CopyVerifiedOptions {
   keep?: boolean
   meter?: Pick<ProgressMeter, 'add'>
   signal?: AbortSignal
+  /** Told the bytes written to `dest` so far after each write (a CopyFollower). */
+  onWritten?: (total: number) => void
 }
 
 export interface CopyVerifiedResult {
@@ -71,7 +73,10 @@ export const copyVerified = async (opts: CopyVerifiedOptions): Promise<CopyVerif
       const chunk = buf.subarray(0, n)
       hash.update(chunk)
       if (opts.keep === true) kept.push(Buffer.from(chunk))
-      if (out !== undefined) await out.write(chunk)
+      if (out !== undefined) {
+        await out.write(chunk)
+        opts.onWritten?.(total)
+      }
       opts.meter?.add(n)
     }
     if (total !== file.size) throw changed(file, `gave ${total} bytes instead of ${file.size} (short read)`)

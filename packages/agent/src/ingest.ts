@@ -7,9 +7,10 @@ import {
 } from '@xs-rsync/core'
 import {
   checkBuildName, groupPackedBuilds, listBuilds, makeStagingDir, parseMd5File, publishBuildInLock, readBuildName,
-  withStoreLock, writeRsyncdConfInLock, type BuildRecord, type PublishLayout,
+  startUnpack, withStoreLock, writeRsyncdConfInLock, type BuildRecord, type PublishLayout, type StartedUnpack,
 } from '@xs-rsync/publisher'
 import { copyVerified } from './copy-verified.js'
+import { CopyFollower } from './follow-copy.js'
 import { loadKeyring, type Keyring } from './keyring.js'
 import { parseManifest, type HashAlgo } from './manifest.js'
 import { listStickDir, readStickManifest, statListedFiles, type StickDir, type StickFile } from './manifest-files.js'
@@ -169,7 +170,7 @@ const baseOf = (b: StickBuild): string => groupPackedBuilds([b.tarball.name]).gr
  * older files back: what xobuilds-packed holds matches what is served.
  */
 const commitAndPublish = async (
-  layout: PublishLayout, staging: string, b: StickBuild, rec: IngestRecord, opts: IngestOptions, log: LogFn,
+  layout: PublishLayout, staging: string, b: StickBuild, rec: IngestRecord, opts: IngestOptions, log: LogFn, unpacked?: StartedUnpack,
 ): Promise<BuildRecord> => {
   const packed = layout.packed
   const aside = join(staging, `old-${b.name}`)
@@ -194,7 +195,7 @@ const commitAndPublish = async (
     await fsyncDir(packed)
     const res = await publishBuildInLock({
       config: opts.config, tarball: join(packed, b.tarball.name), extra: { ingest: rec }, log,
-      ...(opts.onProgress && { onProgress: opts.onProgress }), ...(opts.signal && { signal: opts.signal }),
+      ...(opts.onProgress && { onProgress: opts.onProgress }), ...(opts.signal && { signal: opts.signal }), ...(unpacked && { unpacked }),
     })
     return res.record
   } catch (er) {
@@ -289,8 +290,13 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
         return plans
       }
 
-      /** Hash (and, with `staging`, copy) the files of `hashed`; the space check is for `plans`. */
-      const verifyAndCopy = async (plans: StickBuild[], staging: string | undefined, hashed = plans): Promise<void> => {
+      /**
+       * Hash (and, with `staging`, copy) the files of `hashed`; the space check is for `plans`.
+       * With `early`, each build's tarball is also unpacked as it is copied (read back from the
+       * copy, not the stick), into the store's staging: published only once everything is verified.
+       */
+      const verifyAndCopy = async (plans: StickBuild[], staging: string | undefined, hashed = plans,
+        early?: { layout: PublishLayout, unpacks: Map<string, StartedUnpack>, signal: AbortSignal }): Promise<void> => {
         step(STEPS[5])
         const streamed = [...hashed.flatMap((p) => [p.tarball, p.contents]), ...extras]
         const copyBytes = plans.reduce((n, p) => n + p.tarball.size + p.contents.size + p.md5.size + p.nameFile.size, 0)
@@ -307,7 +313,25 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
         const meter = new ProgressMeter({ step: check ? 'verify' : 'copy', bytesTotal: total, onProgress })
         for (const f of streamed) {
           const dest = staging !== undefined && !extras.includes(f) ? join(staging, f.name) : undefined
-          await copyVerified({ file: f, algo: m.algo, meter, ...(dest !== undefined && { dest }), ...(signal && { signal }) })
+          const plan = early === undefined || dest === undefined ? undefined : plans.find((p) => p.tarball === f)
+          const follower = plan === undefined || dest === undefined ? undefined : new CopyFollower(dest)
+          if (early !== undefined && plan !== undefined && follower !== undefined) {
+            log('info', `Unpacking build ${plan.name} from ${f.path} as it is copied`)
+            early.unpacks.set(plan.name, await startUnpack(early.layout, {
+              tarball: follower.path, source: { stream: follower.stream(), size: f.size }, backend: config.backend,
+              expectedMd5: plan.expectedMd5, build: plan.name, log, signal: early.signal, onProgress,
+            }))
+          }
+          try {
+            await copyVerified({
+              file: f, algo: m.algo, meter, ...(dest !== undefined && { dest }), ...(signal && { signal }),
+              ...(follower !== undefined && { onWritten: (n: number) => follower.wrote(n) }),
+            })
+            follower?.complete()
+          } catch (er) {
+            follower?.fail(er)
+            throw er
+          }
         }
         meter.finish()
         if (staging !== undefined) {
@@ -344,8 +368,12 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
         const plans = await planAgainst(await listBuilds(config))
         if (plans.length > 0) {
           const staging = await makeStagingDir(layout.tmp, 'ingest')
+          const unpacks = new Map<string, StartedUnpack>()
+          const stopUnpacks = new AbortController()
           try {
-            await verifyAndCopy(plans, staging)
+            await verifyAndCopy(plans, staging, plans, {
+              layout, unpacks, signal: signal === undefined ? stopUnpacks.signal : AbortSignal.any([stopUnpacks.signal, signal]),
+            })
             step(`${STEPS[7]} ${list(plans.map((p) => p.name))}`)
             let failure: XsError | undefined
             for (const p of plans) {
@@ -358,7 +386,7 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
                 ingestedAt: new Date().toISOString(),
               }
               try {
-                await commitAndPublish(layout, staging, p, rec, { ...opts, onProgress }, log)
+                await commitAndPublish(layout, staging, p, rec, { ...opts, onProgress }, log, unpacks.get(p.name))
                 published.push(p.name)
               } catch (er) {
                 const e = toXsError(er)
@@ -372,6 +400,12 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
                 { ...(failure.path !== undefined && { path: failure.path }), cause: failure })
             }
           } finally {
+            // unpacks not published (a refusal, a failure): stop them and drop their staging
+            stopUnpacks.abort(new XsError('E_INTERNAL', 'the ingest ended before this build was published'))
+            for (const u of unpacks.values()) {
+              await u.result.catch(() => {})
+              await rm(u.staging, { recursive: true, force: true })
+            }
             await rm(staging, { recursive: true, force: true })
           }
         } else {

@@ -1,6 +1,6 @@
 import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
-import { fsyncDir, silentLog, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
+import { XsError, fsyncDir, silentLog, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
 import { readBuildRecord, writeBuildRecord, type BuildRecord } from './build-record.js'
 import { newTreeId, publishLayout, treeDirName, treeLinkTarget, type PublishLayout } from './publish-layout.js'
 import { locatePackedBuild, type PackedBuild } from './read-packed-builds.js'
@@ -9,7 +9,7 @@ import { waitWithNotice, withStoreLock, type StoreLockOptions } from './store-lo
 import { swapSymlink } from './swap-symlink.js'
 import { giveToStoreOwner } from './give-to-store-owner.js'
 import { ownTreeTop } from './tree-top-ownership.js'
-import { unpackBuild } from './unpack.js'
+import { unpackBuild, type UnpackOptions, type UnpackResult } from './unpack.js'
 import { writeFakerootState } from './write-fakeroot-state.js'
 import { writeRsyncdConfInLock } from './write-rsyncd-conf.js'
 
@@ -25,6 +25,32 @@ export interface PublishBuildOptions {
   onProgress?: OnProgress
   signal?: AbortSignal
   decoder?: 'auto' | 'native' | 'js'
+  /**
+   * The build already unpacked (or being unpacked) into `staging`/build by
+   * `startUnpack`, e.g. while the ingest copied the tarball. It is used
+   * instead of unpacking `tarball` again once its md5 is checked against
+   * the build's .md5; `staging` is then this publish's to remove.
+   */
+  unpacked?: StartedUnpack
+}
+
+/** An unpack started ahead of its publish: its staging folder and the outcome. */
+export interface StartedUnpack {
+  staging: string
+  result: Promise<UnpackResult>
+}
+
+/**
+ * Start unpacking a build into a new staging folder of the store (for
+ * `PublishBuildOptions.unpacked`). `result` never rejects unobserved: a
+ * failure surfaces when the publish awaits it. The caller removes `staging`
+ * when the publish does not happen.
+ */
+export const startUnpack = async (layout: PublishLayout, opts: Omit<UnpackOptions, 'dest'>): Promise<StartedUnpack> => {
+  const staging = await makeStagingDir(layout.tmp, 'publish')
+  const result = unpackBuild({ ...opts, dest: join(staging, 'build') })
+  result.catch(() => { /* seen by the publish, or dropped with the staging */ })
+  return { staging, result }
 }
 
 export interface PublishResult {
@@ -47,15 +73,23 @@ export const publishPackedInLock = async (
   const { config, signal, decoder } = opts
   const log = opts.log ?? silentLog
   const { name } = build
-  const previous = await readBuildRecord(layout.records, name)
-  const staging = await makeStagingDir(layout.tmp, 'publish')
+  const staging = opts.unpacked?.staging ?? await makeStagingDir(layout.tmp, 'publish')
   try {
+    const previous = await readBuildRecord(layout.records, name)
     const dest = join(staging, 'build')
-    log('info', `Unpacking build ${name} from ${build.tarball}`)
-    const res = await unpackBuild({
-      tarball: build.tarball, dest, backend: config.backend, expectedMd5: build.expectedMd5, build: name,
-      log, ...(opts.onProgress && { onProgress: opts.onProgress }), ...(signal && { signal }), ...(decoder && { decoder }),
-    })
+    let res: UnpackResult
+    if (opts.unpacked === undefined) {
+      log('info', `Unpacking build ${name} from ${build.tarball}`)
+      res = await unpackBuild({
+        tarball: build.tarball, dest, backend: config.backend, expectedMd5: build.expectedMd5, build: name,
+        log, ...(opts.onProgress && { onProgress: opts.onProgress }), ...(signal && { signal }), ...(decoder && { decoder }),
+      })
+    } else {
+      res = await opts.unpacked.result
+      if (res.md5 !== build.expectedMd5) {
+        throw new XsError('E_CHECKSUM', `${build.tarball}: md5 is ${res.md5}, expected ${build.expectedMd5}`, { path: build.tarball, expected: build.expectedMd5, actual: res.md5 })
+      }
+    }
     for (const w of res.warnings) log('warning', `build ${name}: ${w}`)
     await copyFile(build.contentsFile, join(dest, 'contents'))
     const tree = treeDirName(name, newTreeId())

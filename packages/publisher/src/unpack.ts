@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream, lstatSync } from 'node:fs'
 import { mkdir, open, rm, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { Transform } from 'node:stream'
+import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import tar from 'tar-stream'
 import { ProgressMeter, XsError, silentLog, toXsError, type Backend, type LogFn, type OnProgress } from '@xs-rsync/core'
@@ -47,6 +47,12 @@ export interface UnpackOptions {
   onProgress?: OnProgress
   log?: LogFn
   signal?: AbortSignal
+  /**
+   * The tarball's bytes, when they come as a stream rather than from
+   * `tarball` (which then only names them in messages): the ingest unpacks a
+   * copy while it is being written. `size` is its full length (progress).
+   */
+  source?: { stream: Readable, size: number }
   /** bz2 only: force seek-bzip ('js') or a native tool; default auto. */
   decoder?: DecoderChoice
   limits?: Partial<UnpackLimits>
@@ -109,7 +115,9 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   }
   opts.signal?.throwIfAborted()
 
-  const { size, head } = await readHead(tarball)
+  const { size, head, input } = opts.source === undefined
+    ? { ...await readHead(tarball), input: createReadStream(tarball, { highWaterMark: CHUNK }) }
+    : { size: opts.source.size, ...await peekHead(opts.source.stream, FORMAT_HEAD_BYTES) }
   const { format, warning } = detectArchiveFormat(head, tarball)
   if (warning !== undefined) warn(warning)
   const spec = chooseDecoder(format, opts.decoder ?? 'auto', (t) => findOnPath(t), xzDecodesThreaded)
@@ -182,7 +190,7 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   })
   try {
     await pipeline(
-      createReadStream(tarball, { highWaterMark: CHUNK }), tap, openDecoder(spec, tarball),
+      input, tap, openDecoder(spec, tarball),
       guard, extract, { signal: stop.signal },
     ).catch((er: unknown) => { errors.push(er) })
   } finally {
@@ -231,6 +239,28 @@ const readHead = async (tarball: string): Promise<{ size: number, head: Uint8Arr
   }
 }
 
+/** The first `n` bytes of a stream (fewer if it is shorter), and a stream of all its bytes. */
+const peekHead = async (stream: Readable, n: number): Promise<{ head: Uint8Array, input: Readable }> => {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const first: Buffer[] = []
+  let got = 0
+  while (got < n) {
+    const r = await it.next()
+    if (r.done === true) break
+    first.push(r.value)
+    got += r.value.length
+  }
+  const all = async function * (): AsyncGenerator<Buffer> {
+    try {
+      yield * first
+      for (let r = await it.next(); r.done !== true; r = await it.next()) yield r.value
+    } finally {
+      await it.return?.()
+    }
+  }
+  return { head: Buffer.concat(first).subarray(0, n), input: Readable.from(all(), { objectMode: false }) }
+}
+
 /** tar-stream's own errors are damage; entry errors get the tarball named; everything else keeps its code. */
 const archiveError = (tarball: string, er: unknown): XsError => {
   if (er instanceof XsError) {
@@ -247,7 +277,8 @@ const archiveError = (tarball: string, er: unknown): XsError => {
 /** An archive that does not unpack and does not match its md5 is a bad copy: say so. */
 const preferChecksumError = async (opts: UnpackOptions, er: XsError): Promise<XsError> => {
   const archive = er.code === 'E_ARCHIVE_CORRUPT' || er.code === 'E_ARCHIVE_UNSAFE' || er.code === 'E_ARCHIVE_FORMAT'
-  if (!archive || opts.expectedMd5 === undefined) return er
+  // A streamed source is a copy still being written: its file cannot be read back whole here.
+  if (!archive || opts.expectedMd5 === undefined || opts.source !== undefined) return er
   try {
     const md5 = createHash('md5')
     for await (const chunk of createReadStream(opts.tarball, { highWaterMark: CHUNK })) md5.update(chunk as Buffer)
