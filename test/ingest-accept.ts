@@ -123,6 +123,31 @@ t.test('sticks are verified, copied, published, recognised again, and replaced b
   })
 })
 
+t.test('a tarball is unpacked as it is copied, one at a time; a later one when its build is published', async (t) => {
+  const dir = t.testdir({})
+  const config = testConfig(dir, writeKeyring(join(dir, 'keys'), keys))
+  const source = stickOf(dir, [await sampleBuild(dir, '70', 'seventy'), await sampleBuild(dir, '71', 'seventy-one')], { key: keys.ed })
+  const { log, lines } = logSink()
+  const r = await ingest({ config, source, log })
+  t.same(r.published, ['70', '71'])
+  const at = (re: RegExp): number => lines.findIndex((l) => re.test(l))
+  const copying = at(/\[7\/8\] Copying and verifying/)
+  const matched = at(/All \d+ listed files match the manifest/)
+  const early = lines.filter((l) => /Unpacking build \S+ .*as it is copied/.test(l))
+  t.ok(copying >= 0 && matched > copying, 'copy step, then all files matched')
+  t.equal(early.length, 1, 'one tarball unpacked as it was copied')
+  const first = at(/Unpacking build \S+ .*as it is copied/)
+  t.ok(first > copying && first < matched, 'it started during the copy, before every file was verified')
+  const earlyName = /Unpacking build (\S+)/.exec(early[0] ?? '')?.[1]
+  const other = earlyName === '70' ? '71' : '70'
+  t.ok(at(new RegExp(`Unpacking build ${other} from .*xobuilds-packed`)) > matched, 'the other build unpacked from the store when published')
+  t.equal(lines.filter((l) => /Published build/.test(l)).length, 2)
+  for (const [name, variant] of [['70', 'seventy'], ['71', 'seventy-one']] as const) {
+    t.equal(readFileSync(join(config.root, 'pub', 'builds', name, 'root', 'etc', 'variant'), 'utf8'), `${variant}\n`, `build ${name} holds its own tree`)
+  }
+  t.same(stagingLeft(config), [], 'no staging left')
+})
+
 t.test('one ingest at a time: a second stick waits its turn and says so', async (t) => {
   const dir = t.testdir({})
   const config = testConfig(dir, writeKeyring(join(dir, 'keys'), keys))

@@ -311,16 +311,22 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
         const total = streamed.reduce((n, f) => n + f.size, 0)
         step(`${STEPS[6]} ${(total / 1024 / 1024).toFixed(1)} MB`)
         const meter = new ProgressMeter({ step: check ? 'verify' : 'copy', bytesTotal: total, onProgress })
+        // One unpack at a time (memory, CPUs): a tarball copied while an earlier one is still
+        // unpacking is unpacked when its build is published.
+        let unpacking = false
         for (const f of streamed) {
           const dest = staging !== undefined && !extras.includes(f) ? join(staging, f.name) : undefined
-          const plan = early === undefined || dest === undefined ? undefined : plans.find((p) => p.tarball === f)
+          const plan = early === undefined || dest === undefined || unpacking ? undefined : plans.find((p) => p.tarball === f)
           const follower = plan === undefined || dest === undefined ? undefined : new CopyFollower(dest)
           if (early !== undefined && plan !== undefined && follower !== undefined) {
             log('info', `Unpacking build ${plan.name} from ${f.path} as it is copied`)
-            early.unpacks.set(plan.name, await startUnpack(early.layout, {
+            const started = await startUnpack(early.layout, {
               tarball: follower.path, source: { stream: follower.stream(), size: f.size }, backend: config.backend,
               expectedMd5: plan.expectedMd5, build: plan.name, log, signal: early.signal, onProgress,
-            }))
+            })
+            early.unpacks.set(plan.name, started)
+            unpacking = true
+            started.result.then(() => { unpacking = false }, () => { unpacking = false })
           }
           try {
             await copyVerified({

@@ -69,7 +69,10 @@ const cstr = (b: Uint8Array, start: number, len: number): string => {
   return Buffer.from(f.subarray(0, nul < 0 ? len : nul)).toString('latin1')
 }
 
-const isZeroBlock = (b: Uint8Array): boolean => b.every((x) => x === 0)
+const isZeroBlock = (b: Uint8Array): boolean => {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false
+  return true
+}
 
 /**
  * Sits between the decoder and tar-stream and follows the 512-byte block
@@ -132,42 +135,70 @@ export class TarHeaderGuard extends Transform {
     cb()
   }
 
+  /**
+   * Checks the bytes of `chunk` in order and passes on those that go to
+   * tar-stream. Checked bytes that lie together in `chunk` go on as one
+   * piece (`run` .. `off`), not one piece per header and payload: tar-stream
+   * and the stream plumbing cost per piece, and most entries are small.
+   */
   #take (chunk: Buffer): void {
     let off = 0
+    let run = 0
+    const flush = (): void => {
+      if (off > run) this.push(chunk.subarray(run, off))
+      run = off
+    }
     while (off < chunk.length) {
       if (this.#ended) {
+        flush()
         this.#trailer += chunk.length - off
         if (this.#trailer > MAX_TRAILER_BYTES) throw this.#unsafe(`holds more than ${MAX_TRAILER_BYTES} bytes after the end-of-archive marker`)
         return
       }
       if (this.#payload > 0) {
         const n = Math.min(this.#payload, chunk.length - off)
-        const piece = chunk.subarray(off, off + n)
-        if (this.#meta !== undefined) this.#collect(piece)
-        this.push(piece)
+        if (this.#meta !== undefined) this.#collect(chunk.subarray(off, off + n))
         this.#payload -= n
         off += n
         this.#offset += n
         if (this.#payload === 0 && this.#meta !== undefined) this.#endMeta()
         continue
       }
+      if (this.#head.length === 0 && chunk.length - off >= BLOCK) {
+        // a whole header inside this chunk: checked in place, passed on with the run
+        const block = chunk.subarray(off, off + BLOCK)
+        if (this.#header(block)) {
+          off += BLOCK
+        } else {
+          flush()
+          off += BLOCK
+          run = off
+        }
+        this.#offset += BLOCK
+        continue
+      }
+      // a header split across chunks: gathered, then passed on by itself
+      flush()
       const n = Math.min(BLOCK - this.#head.length, chunk.length - off)
       this.#head = Buffer.concat([this.#head, chunk.subarray(off, off + n)])
       off += n
+      run = off
       if (this.#head.length === BLOCK) {
         const block = this.#head
         this.#head = Buffer.alloc(0)
-        this.#header(block)
+        if (this.#header(block)) this.push(block)
         this.#offset += BLOCK
       }
     }
+    flush()
   }
 
-  #header (block: Buffer): void {
+  /** Check one header block; true when it goes on to tar-stream (false: the end-of-archive marker). */
+  #header (block: Buffer): boolean {
     if (isZeroBlock(block)) {
       if (this.#paxSize !== undefined || this.#paxRaw !== undefined || this.#longName !== undefined) throw this.#corrupt('ends after a pax or long-name header with no entry')
       this.#ended = true
-      return
+      return false
     }
     const raw = cstr(block, 0, 100)
     const magic = block.toString('latin1', 257, 263)
@@ -186,11 +217,10 @@ export class TarHeaderGuard extends Transform {
       if (field > this.#limits.maxHeaderBytes) {
         throw this.#unsafe(`has a ${metaKind} of ${field} bytes at byte ${this.#offset} (limit ${this.#limits.maxHeaderBytes}), after ${showPath(this.#lastName)}`)
       }
-      this.push(block)
       this.#meta = { type, size: field, parts: [], got: 0 }
       this.#payload = roundUp(field)
       if (this.#payload === 0) this.#endMeta()
-      return
+      return true
     }
     this.#lastName = name
     if (!ENTRY_TYPES.has(type)) {
@@ -208,8 +238,8 @@ export class TarHeaderGuard extends Transform {
     if (size > this.#limits.maxUnpackedBytes || this.#total > this.#limits.maxUnpackedBytes) {
       throw this.#unsafe(`entry ${showPath(name)} takes the unpacked size over ${this.#limits.maxUnpackedBytes} bytes`)
     }
-    this.push(block)
     this.#payload = roundUp(size)
+    return true
   }
 
   #collect (piece: Buffer): void {
