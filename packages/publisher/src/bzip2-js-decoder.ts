@@ -75,9 +75,12 @@ export class Bzip2JsDecoder extends Duplex {
         if (this.push(Buffer.from(new Uint8Array(this.#shared.output, m.slot * OUT_CHUNK, m.length)))) this._read()
         return
       case 'end':
+        // Its work is done and it ends by itself; never let it hold the process open meanwhile.
+        this.#worker.unref()
         this.push(null)
         return
       case 'error':
+        this.#worker.unref()
         this.destroy(this.#corrupt(m.message))
     }
   }
@@ -118,6 +121,7 @@ export class Bzip2JsDecoder extends Duplex {
     Atomics.notify(this.#ctl, CTL.inSeq)
     Atomics.notify(this.#ctl, CTL.credits)
     if (this.#exited) return cb(er)
+    this.#worker.unref()
     this.#worker.terminate().then(() => cb(er), () => cb(er))
   }
 }
