@@ -23,13 +23,13 @@ def tree_rss():
                 with open('/proc/' + d + '/stat') as f: s = f.read()
                 kids.setdefault(int(s[s.rindex(')') + 2:].split()[1]), []).append(int(d))
             except (OSError, ValueError): pass
-    total, todo = 0, [p.pid]
-    while todo:
-        q = todo.pop()
+    total, to_visit = 0, [p.pid]
+    while to_visit:
+        q = to_visit.pop()
         try:
             with open('/proc/%d/statm' % q) as f: total += int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
         except (OSError, ValueError): pass
-        todo += kids.get(q, [])
+        to_visit += kids.get(q, [])
     return total
 def sample():
     global peak

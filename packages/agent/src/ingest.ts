@@ -316,9 +316,10 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
         let unpacking = false
         for (const f of streamed) {
           const dest = staging !== undefined && !extras.includes(f) ? join(staging, f.name) : undefined
-          const plan = early === undefined || dest === undefined || unpacking ? undefined : plans.find((p) => p.tarball === f)
-          const follower = plan === undefined || dest === undefined ? undefined : new CopyFollower(dest)
-          if (early !== undefined && plan !== undefined && follower !== undefined) {
+          const plan = unpacking ? undefined : plans.find((p) => p.tarball === f)
+          let follower: CopyFollower | undefined
+          if (early !== undefined && dest !== undefined && plan !== undefined) {
+            follower = new CopyFollower(dest)
             log('info', `Unpacking build ${plan.name} from ${f.path} as it is copied`)
             const started = await startUnpack(early.layout, {
               tarball: follower.path, source: { stream: follower.stream(), size: f.size }, backend: config.backend,

@@ -1,6 +1,6 @@
 import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
-import { XsError, fsyncDir, silentLog, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
+import { fsyncDir, silentLog, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
 import { readBuildRecord, writeBuildRecord, type BuildRecord } from './build-record.js'
 import { newTreeId, publishLayout, treeDirName, treeLinkTarget, type PublishLayout } from './publish-layout.js'
 import { locatePackedBuild, type PackedBuild } from './read-packed-builds.js'
@@ -9,7 +9,7 @@ import { waitWithNotice, withStoreLock, type StoreLockOptions } from './store-lo
 import { swapSymlink } from './swap-symlink.js'
 import { giveToStoreOwner } from './give-to-store-owner.js'
 import { ownTreeTop } from './tree-top-ownership.js'
-import { unpackBuild, type UnpackOptions, type UnpackResult } from './unpack.js'
+import { md5Mismatch, unpackBuild, type UnpackOptions, type UnpackResult } from './unpack.js'
 import { writeFakerootState } from './write-fakeroot-state.js'
 import { writeRsyncdConfInLock } from './write-rsyncd-conf.js'
 
@@ -86,9 +86,7 @@ export const publishPackedInLock = async (
       })
     } else {
       res = await opts.unpacked.result
-      if (res.md5 !== build.expectedMd5) {
-        throw new XsError('E_CHECKSUM', `${build.tarball}: md5 is ${res.md5}, expected ${build.expectedMd5}`, { path: build.tarball, expected: build.expectedMd5, actual: res.md5 })
-      }
+      if (res.md5 !== build.expectedMd5) throw md5Mismatch(build.tarball, res.md5, build.expectedMd5)
     }
     for (const w of res.warnings) log('warning', `build ${name}: ${w}`)
     await copyFile(build.contentsFile, join(dest, 'contents'))

@@ -166,14 +166,11 @@ export class TarHeaderGuard extends Transform {
       }
       if (this.#head.length === 0 && chunk.length - off >= BLOCK) {
         // a whole header inside this chunk: checked in place, passed on with the run
-        const block = chunk.subarray(off, off + BLOCK)
-        if (this.#header(block)) {
-          off += BLOCK
-        } else {
+        if (!this.#header(chunk.subarray(off, off + BLOCK))) {
           flush()
-          off += BLOCK
-          run = off
+          run += BLOCK // the end-of-archive marker is not passed on
         }
+        off += BLOCK
         this.#offset += BLOCK
         continue
       }

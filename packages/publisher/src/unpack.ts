@@ -154,20 +154,20 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   // (synchronous writes), with no promise per entry or chunk.
   extract.on('entry', (h, stream, next) => {
     stream.on('error', () => { /* the pipeline reports it */ })
-    let own: FileSink | undefined
+    let file: FileSink | undefined
     try {
-      own = sink = writer.begin(h as unknown as EntryHeader)
+      file = writer.begin(h as unknown as EntryHeader)
     } catch (er) {
       fail(er)
       return
     }
     entries++
-    if (own === undefined) {
+    if (file === undefined) {
       stream.on('end', () => next())
       stream.resume()
       return
     }
-    const file = own
+    sink = file
     stream.on('data', (chunk) => {
       if (sink !== file) return
       try {
@@ -205,9 +205,7 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   if (entries === 0) throw new XsError('E_ARCHIVE_CORRUPT', `${tarball} holds no entries`, { path: tarball })
 
   const digest = md5.digest('hex')
-  if (opts.expectedMd5 !== undefined && opts.expectedMd5.toLowerCase() !== digest) {
-    throw new XsError('E_CHECKSUM', `${tarball}: md5 is ${digest}, expected ${opts.expectedMd5}`, { path: tarball, expected: opts.expectedMd5, actual: digest })
-  }
+  if (opts.expectedMd5 !== undefined && opts.expectedMd5.toLowerCase() !== digest) throw md5Mismatch(tarball, digest, opts.expectedMd5)
   opts.signal?.throwIfAborted()
 
   const pristine = choosePristine(writer.nodes)
@@ -238,6 +236,10 @@ const readHead = async (tarball: string): Promise<{ size: number, head: Uint8Arr
     await fh.close()
   }
 }
+
+/** E_CHECKSUM: the tarball's md5 is not the one its .md5 file gives. */
+export const md5Mismatch = (tarball: string, actual: string, expected: string): XsError =>
+  new XsError('E_CHECKSUM', `${tarball}: md5 is ${actual}, expected ${expected}`, { path: tarball, expected, actual })
 
 /** The first `n` bytes of a stream (fewer if it is shorter), and a stream of all its bytes. */
 const peekHead = async (stream: Readable, n: number): Promise<{ head: Uint8Array, input: Readable }> => {
