@@ -1,4 +1,4 @@
-import { link, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { readdir, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -6,7 +6,7 @@ import {
   type LogFn, type OnProgress, type ProgressEvent, type SecurityMode, type XsConfig,
 } from '@xs-rsync/core'
 import {
-  checkBuildName, groupPackedBuilds, listBuilds, makeStagingDir, parseMd5File, publishBuildInLock, readBuildName,
+  checkBuildName, groupPackedBuilds, listBuilds, makeStagingDir, parseMd5File, placePackedFiles, publishBuildInLock, readBuildName,
   startUnpack, withStoreLock, writeRsyncdConfInLock, type BuildRecord, type PublishLayout, type StartedUnpack,
 } from '@xs-rsync/publisher'
 import { copyVerified } from './copy-verified.js'
@@ -172,36 +172,22 @@ const baseOf = (b: StickBuild): string => groupPackedBuilds([b.tarball.name]).gr
 const commitAndPublish = async (
   layout: PublishLayout, staging: string, b: StickBuild, rec: IngestRecord, opts: IngestOptions, log: LogFn, unpacked?: StartedUnpack,
 ): Promise<BuildRecord> => {
-  const packed = layout.packed
-  const aside = join(staging, `old-${b.name}`)
-  await mkdir(aside)
-  const old = await packedFilesToReplace(packed, baseOf(b), b.name, log)
-  const mine = [b.tarball, b.md5, b.contents, b.nameFile].map((f) => f.name)
-  const kept: string[] = []
-  const placed: string[] = []
+  const placement = await placePackedFiles(layout, {
+    name: b.name,
+    from: staging,
+    mine: [b.tarball, b.md5, b.contents, b.nameFile].map((f) => f.name),
+    aside: join(staging, `old-${b.name}`),
+    old: await packedFilesToReplace(layout.packed, baseOf(b), b.name, log),
+  }, log)
   try {
-    // The older files stay in place (a hardlink is kept aside) until the new
-    // ones are in: at every moment xobuilds-packed holds files claiming NAME,
-    // so a run killed here never lets a later refresh drop the served build.
-    for (const f of old) {
-      await link(join(packed, f), join(aside, f))
-      kept.push(f)
-    }
-    for (const f of mine) {
-      await rename(join(staging, f), join(packed, f))
-      placed.push(f)
-    }
-    for (const f of old) if (!mine.includes(f)) await rm(join(packed, f), { force: true })
-    await fsyncDir(packed)
     const res = await publishBuildInLock({
-      config: opts.config, tarball: join(packed, b.tarball.name), extra: { ingest: rec }, log,
+      config: opts.config, tarball: join(layout.packed, b.tarball.name), extra: { ingest: rec }, log,
       ...(opts.onProgress && { onProgress: opts.onProgress }), ...(opts.signal && { signal: opts.signal }), ...(unpacked && { unpacked }),
     })
+    await placement.done()
     return res.record
   } catch (er) {
-    for (const f of placed) await rm(join(packed, f), { force: true }).catch(() => {})
-    for (const f of kept) await rename(join(aside, f), join(packed, f)).catch(() => {})
-    await fsyncDir(packed).catch(() => {})
+    await placement.undo().catch((e: unknown) => { log('warning', `Could not put back the earlier files of build ${b.name}: ${(e as Error).message}`) })
     throw er
   }
 }

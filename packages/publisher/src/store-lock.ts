@@ -4,6 +4,7 @@ import { acquireLock, removeStaleAtomicTemps, silentLog, type LogFn, type XsConf
 import { gcTrees } from './gc-trees.js'
 import { giveToStoreOwner } from './give-to-store-owner.js'
 import { publishLayout, type PublishLayout } from './publish-layout.js'
+import { recoverPlacement } from './packed-placement.js'
 import { cleanStaleStaging } from './staging.js'
 
 export interface StoreLockOptions {
@@ -25,7 +26,9 @@ export const ensureStore = async (layout: PublishLayout): Promise<void> => {
 
 /**
  * Run `fn` holding the store lock (ROOT/state/xs-rsync.lock): one job at a
- * time. On entry, staging of killed runs and unreferenced trees are removed.
+ * time. On entry, a placement into xobuilds-packed that a killed run left
+ * half-done is finished, and staging of killed runs and unreferenced trees
+ * are removed.
  * The lock is flock-based: not re-entrant, so never nest this.
  */
 export const withStoreLock = async <T>(
@@ -40,6 +43,8 @@ export const withStoreLock = async <T>(
     ...(opts.timeoutSeconds !== undefined && { timeoutSeconds: opts.timeoutSeconds }), ...(opts.signal && { signal: opts.signal }) }
   const lock = await acquireLock(layout.lock, lockOpts)
   try {
+    // first: a placement's files wait in staging of the killed run
+    await recoverPlacement(layout, log)
     await cleanStaleStaging(layout.tmp, log)
     // temp files of atomic writes whose process was killed before the rename
     for (const [dir, target] of [[layout.state], [layout.records], [join(layout.state, 'ingest-running')],
