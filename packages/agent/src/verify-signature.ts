@@ -23,16 +23,31 @@ export interface VerifiedSignature {
   created: Date
 }
 
-const ARMORED_SIG = '-----BEGIN PGP SIGNATURE-----'
+const ARMOR_END = '-----END PGP SIGNATURE-----'
+
+/**
+ * An armored file is one signature block and nothing else but white space:
+ * openpgp would read the first block and ignore any text around it, and a
+ * file from a hostile stick carries no unread parts. Pure.
+ */
+export const armorIsWhole = (text: string): boolean => {
+  const end = text.indexOf(ARMOR_END)
+  return end >= 0 && text.slice(end + ARMOR_END.length).trim() === ''
+}
 
 const readDetached = async (bytes: Uint8Array, where: string): Promise<Signature> => {
   const head = Buffer.from(bytes.subarray(0, 64)).toString('latin1').trimStart()
   if (head.startsWith('-----BEGIN PGP SIGNED MESSAGE')) {
     throw new XsError('E_SIGNATURE_BAD', `${where} is a clear-signed message, not a detached signature`, { path: where })
   }
+  const armored = head.startsWith('-----BEGIN PGP')
+  const text = armored ? Buffer.from(bytes).toString('utf8') : ''
+  if (armored && !armorIsWhole(text)) {
+    throw new XsError('E_SIGNATURE_BAD', `${where} is not one armored signature block alone (text after its END line, or no END line)`, { path: where })
+  }
   try {
-    return head.startsWith('-----BEGIN PGP')
-      ? await readSignature({ armoredSignature: Buffer.from(bytes).toString('utf8') })
+    return armored
+      ? await readSignature({ armoredSignature: text })
       : await readSignature({ binarySignature: bytes })
   } catch (er) {
     throw new XsError('E_SIGNATURE_BAD', `${where} is not an OpenPGP detached signature: ${(er as Error).message}`,

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { readKeys, type PublicKey } from 'openpgp'
-import { verifyDetachedSignature } from '../src/verify-signature.js'
+import { armorIsWhole, verifyDetachedSignature } from '../src/verify-signature.js'
 import { makeKey } from './lib/gpg.js'
 
 const data = new Uint8Array(Buffer.from('0123456789abcdef0123456789abcdef01234567  build-44-tree.tar.bz2\n'))
@@ -39,13 +39,24 @@ t.test('refusals: never fails open', async (t) => {
     ['armored junk', { data, signature: Buffer.from('-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----\n'), keys }, /not an OpenPGP/],
     ['a public key instead of a signature', { data, signature: key.binary, keys }, /not an OpenPGP|holds no signature/],
     ['clear-signed message', { data, signature: Buffer.from('-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nx\n'), keys }, /clear-signed/],
+    ['a valid armored signature with text after it', { data, signature: Buffer.concat([key.sign(data, { armor: true }), Buffer.from('trailing words\n')]), keys }, /not one armored signature block alone/],
+    ['two armored signatures, one after the other', { data, signature: Buffer.concat([key.sign(data, { armor: true }), other.sign(data, { armor: true })]), keys }, /not one armored signature block alone/],
   ]
   for (const [name, opts, message] of cases) {
     await t.rejects(verifyDetachedSignature({ ...opts, where: 'manifest.sha256.sig' }),
       { name: 'XsError', code: 'E_SIGNATURE_BAD', message }, name)
   }
   await t.rejects(verifyDetachedSignature({ data, signature: other.sign(data), keys }),
-    { actual: /^[0-9A-F]{16}$/ }, 'the signing key ID is reported')
+    { code: 'E_SIGNATURE_BAD', actual: /^[0-9A-F]{16}$/ }, 'the signing key ID is reported')
+})
+
+t.test('armorIsWhole', async (t) => {
+  const block = '-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----'
+  const cases: Array<[string, boolean]> = [
+    [block, true], [`${block}\n`, true], [`${block}\r\n\n  \t\n`, true], [`\n\n${block}\n`, true],
+    [`${block}\nx`, false], [`${block}${block}`, false], [`${block}\n${block}\n`, false], ['-----BEGIN PGP SIGNATURE-----\n\nAAAA\n', false],
+  ]
+  for (const [text, whole] of cases) t.equal(armorIsWhole(text), whole, JSON.stringify(text))
 })
 
 t.test('a key revoked or expired at the given date does not count', async (t) => {
