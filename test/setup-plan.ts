@@ -4,7 +4,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DEFAULT_CONFIG, type XsConfig } from '@xs-rsync/core'
-import { execStartOf, renderUnit, SHIPPED, unitPath } from '../packages/xs-rsync/src/setup/render-unit.js'
+import { execStartOf, renderUnit, SHIPPED, unitPath, type UnitParams } from '../packages/xs-rsync/src/setup/render-unit.js'
 import { planSetup, type ObservedState, type SetupInput } from '../packages/xs-rsync/src/setup/setup-plan.js'
 import { renderPlan } from '../packages/xs-rsync/src/setup/render-plan.js'
 
@@ -12,7 +12,7 @@ const UNITS = join(import.meta.dirname, '..', 'systemd')
 const service = readFileSync(join(UNITS, 'xs-rsyncd@.service'), 'utf8')
 const ingest = readFileSync(join(UNITS, 'xs-rsync-ingest@.service'), 'utf8')
 const clean = readFileSync(join(UNITS, 'xs-rsync-clean-tmp.service'), 'utf8')
-const params = { bin: '/usr/local/lib/node_modules/xs-rsync/bin/xs-rsync.js', root: SHIPPED.root, rsyncdConf: SHIPPED.rsyncdConf, backend: 'fake-super' as const }
+const params: UnitParams = { bin: '/usr/local/lib/node_modules/xs-rsync/bin/xs-rsync.js', root: SHIPPED.root, rsyncdConf: SHIPPED.rsyncdConf, backend: 'fake-super' as const }
 
 t.test('renderUnit: shipped defaults leave the unit as it is, bar the header', async (t) => {
   const out = renderUnit('xs-rsyncd@.service', service, params)

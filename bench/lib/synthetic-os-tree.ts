@@ -116,7 +116,7 @@ export const packSyntheticTree = (shape: TreeShape = DEFAULT_SHAPE): { pack: tar
   const mtime = new Date('2026-01-15T12:00:00Z')
   const dirs: string[] = []
   const top = ['bin', 'sbin', 'etc', 'lib', 'usr', 'usr/lib', 'usr/share', 'usr/bin', 'var', 'dev', 'home', 'home/olpc']
-  const add = (h: tar.Header): void => { stats.entries++; pack.entry(h) }
+  const add = (h: Partial<tar.Header> & { name: string }): void => { stats.entries++; pack.entry(h) }
   for (const d of top) { dirs.push(d); add({ name: d, type: 'directory', mode: 0o755, uid: d.startsWith('home/olpc') ? 500 : 0, gid: 0, mtime }) }
   while (dirs.length < shape.dirs) {
     const parent = dirs[Math.floor(rnd() * dirs.length)] ?? 'usr'

@@ -1,7 +1,8 @@
 // Property-based tests (fast-check) of the pure gatekeepers a hostile stick or
 // archive talks to: the manifest parser, the build NAME check, the entry-path
 // check and the rsyncd.conf renderer. Bounded runs so CI stays fast; a failing
-// property prints its seed and shrunk counterexample.
+// property prints its seed and shrunk counterexample. The seed is fixed, so a
+// CI run is repeatable; XS_PROPERTY_SEED=N tries other inputs (and replays them).
 import t from 'tap'
 import fc from 'fast-check'
 import { posix } from 'node:path'
@@ -11,7 +12,11 @@ import { checkBuildName, isBuildName } from '../../packages/publisher/src/build-
 import { normalizeEntryPath } from '../../packages/publisher/src/entry-path.js'
 import { renderRsyncdConf } from '../../packages/publisher/src/render-rsyncd-conf.js'
 
-const RUNS = { numRuns: 400 }
+const seed = Number(process.env.XS_PROPERTY_SEED ?? 20261204)
+if (!Number.isSafeInteger(seed)) throw new Error(`XS_PROPERTY_SEED must be an integer, not ${JSON.stringify(process.env.XS_PROPERTY_SEED)}`)
+const runs = (numRuns: number): { numRuns: number, seed: number } => ({ numRuns, seed })
+const RUNS = runs(400)
+t.comment(`fast-check seed ${seed}`)
 
 /** Runs `fn`; returns its value, or the XsError code it threw (anything else is re-thrown). */
 const outcome = <T>(fn: () => T): { ok: T } | { code: string } => {
@@ -62,7 +67,7 @@ t.test('manifest parser', async (t) => {
       const names = r.ok.map((e) => e.name)
       return r.ok.length > 0 && new Set(names).size === names.length &&
         r.ok.every((e) => badEntryName(e.name) === undefined && /^[0-9a-f]{40}$/.test(e.hash) && !/[/\\\0-\x1f\x7f]/.test(e.name))
-    }), { numRuns: 1000 })
+    }), runs(1000))
     t.pass('holds')
   })
 
@@ -96,7 +101,7 @@ t.test('build NAME check', async (t) => {
       if ('code' in r) return r.code === 'E_BUILD_NAME' && !isBuildName(s)
       return r.ok === s && isBuildName(s) && s.length >= 1 && s.length <= 64 && !s.startsWith('.') && !s.includes('..') &&
         /^[A-Za-z0-9._-]+$/.test(s) && posix.basename(s) === s
-    }), { numRuns: 2000 })
+    }), runs(2000))
     t.pass('holds')
   })
 
@@ -128,7 +133,7 @@ t.test('entry-path check', async (t) => {
       return (inside === '/dest' || inside.startsWith('/dest/')) && posix.relative('/dest', inside) === rel &&
         !rel.startsWith('/') && !rel.split('/').some((c) => c === '..' || c === '.' || (c === '' && rel !== '')) &&
         !/[\0-\x08\x0b-\x1f\x7f]/.test(rel) && normalizeEntryPath(rel, limits) === rel
-    }), { numRuns: 2000 })
+    }), runs(2000))
     t.pass('holds')
   })
 
@@ -196,7 +201,7 @@ t.test('rsyncd.conf renderer', async (t) => {
             return m?.get('path') === b.path && m.get('read only') === 'yes' && (backend === 'fakeroot' || m.get('fake super') === 'yes') &&
               m.size === (backend === 'fake-super' ? 4 : 3)
           }) && modules.get('builds')?.get('path') === `${root}/pub/builds`
-      }), { numRuns: 1000 })
+      }), runs(1000))
     t.pass('holds')
   })
 

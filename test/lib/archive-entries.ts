@@ -38,7 +38,7 @@ const readAll = async (tarball: string): Promise<Tree> => {
   let n = 0
   ex.on('entry', (h, stream, next) => {
     const hash = createHash('sha1')
-    stream.on('data', (d: Buffer) => hash.update(d))
+    stream.on('data', (d) => hash.update(d as Buffer))
     stream.on('end', () => {
       const name = norm(names[n] ?? '')
       n++

@@ -6,7 +6,7 @@ import { XsError, toXsError, describeError } from '../src/xs-error.js'
 t.test('exit statuses are unique and never 0', async (t) => {
   const exits = Object.values(ERROR_TABLE).map((i) => i.exit)
   t.equal(new Set(exits).size, exits.length)
-  t.notOk(exits.includes(0))
+  t.notOk((exits as number[]).includes(0))
 })
 
 t.test('the README lists every code with its exit status and words', async (t) => {

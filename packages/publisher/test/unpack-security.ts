@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -17,7 +17,7 @@ const tarball = (data: Uint8Array, how: Compressor = 'xz', ext = 'tar.xz'): stri
 }
 
 /** Unpack must reject with `code` and `message`, leave no dest, and write nothing outside it. */
-const rejects = async (t: Tap.Test, file: string, code: string, message: RegExp, opts: Partial<UnpackOptions> = {}): Promise<void> => {
+const rejects = async (t: Test, file: string, code: string, message: RegExp, opts: Partial<UnpackOptions> = {}): Promise<void> => {
   for (const backend of opts.backend === undefined ? ['fake-super', 'fakeroot'] as const : [opts.backend]) {
     const dest = join(dir, `dest${n++}`)
     const er = await unpackBuild({ tarball: file, dest, backend, ...opts }).then(() => undefined, (e: unknown) => e)

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
@@ -19,7 +19,7 @@ const EMPTY = sha1('')
 const show = (p: string): string => JSON.stringify(Buffer.from(p, 'latin1').toString())
 
 /** On disk the tree is harmless whatever the archive says: no setuid, no devices, owner-only modes. */
-const checkSafeOnDisk = (t: Tap.Test, disk: Map<string, DiskEntry>, model: Map<string, ModelEntry>, backend: string): void => {
+const checkSafeOnDisk = (t: Test, disk: Map<string, DiskEntry>, model: Map<string, ModelEntry>, backend: string): void => {
   const bad: string[] = []
   for (const [p, d] of disk) {
     const m = model.get(p)
@@ -33,7 +33,7 @@ const checkSafeOnDisk = (t: Tap.Test, disk: Map<string, DiskEntry>, model: Map<s
 }
 
 /** Every served name matches the archive: type, owner, full mode, devices, link target, content, mtime, hardlinks. */
-const checkServed = (t: Tap.Test, seen: Map<string, DiskEntry>, model: Map<string, ModelEntry>, stats?: Map<string, string>): void => {
+const checkServed = (t: Test, seen: Map<string, DiskEntry>, model: Map<string, ModelEntry>, stats?: Map<string, string>): void => {
   t.same([...seen.keys()].sort(), [...model.keys()].sort(), 'served names = archive names')
   const bad: string[] = []
   const inodes = new Map<number, number>()
@@ -170,7 +170,7 @@ t.test('peak memory stays bounded whatever the archive size', async (t) => {
   // Measured on the built code (dist/, as installed; `npm test` builds first) in a child process.
   const unpackJs = new URL('../dist/unpack.js', import.meta.url)
   if (!existsSync(unpackJs)) {
-    t.skip('run "npx tsc -b" first')
+    t.skip('run "npx tsc -b" first', () => {})
     return
   }
   const peak = (name: string, make: string, decoder: string): { bytes: number, maxRSS: number } => {

@@ -32,7 +32,7 @@ export const readModel = async (tarFile: string): Promise<Map<string, ModelEntry
   let n = 0
   ex.on('entry', (h, stream, next) => {
     const parts: Buffer[] = []
-    stream.on('data', (d: Buffer) => parts.push(d))
+    stream.on('data', (d) => parts.push(d as Buffer))
     stream.on('end', () => {
       const name = norm(h.name)
       if (h.type === 'link') {
