@@ -14,9 +14,9 @@
  *    interleaved, writing to this disk and then to tmpfs (/dev/shm), which
  *    shows the software's own cost without the disk's cost per new inode.
  *    XS_BENCH_CONTENT=made uses the generated content of the first figures.
- *    The page cache is dropped before every run: on the VMs measured, a
- *    large cache made every new inode cost ~750 µs of kernel CPU (see
- *    docs/performance.md), for every contender alike.
+ *    The page cache is dropped before every run, and every run writes a new
+ *    folder: on the disk nothing is deleted until all runs are done (see
+ *    PLACES).
  * 2. Refresh of 20 unchanged builds: the library call in-process (the
  *    budget is < 300 ms) and the whole CLI run (adds Node start-up).
  * Results: stdout and bench/out/publish.json.
@@ -53,8 +53,17 @@ const packBuild = async (packed: string, source: string, base: string, ext: stri
   return tarball
 }
 
-/** Where trees are written: this disk (next to the benchmark), and tmpfs, which has no cost per inode. */
-const PLACES: Record<string, string> = { disk: out, tmpfs: '/dev/shm/xs-rsync-bench' }
+/**
+ * Where trees are written: this disk (next to the benchmark), and tmpfs, which
+ * has no cost per inode. On the disk nothing is deleted until all runs are
+ * done: on an ext4 without a journal (this VM's disk) the inodes of a tree
+ * deleted shortly before make every new inode cost a scan, for whoever runs
+ * next (see docs/performance.md). tmpfs has no such cost and little room.
+ */
+const PLACES: Record<string, { dir: string, keepUntilEnd: boolean }> = {
+  disk: { dir: join(out, 'runs'), keepUntilEnd: true },
+  tmpfs: { dir: '/dev/shm/xs-rsync-bench', keepUntilEnd: false },
+}
 
 const main = async (): Promise<void> => {
   await mkdir(out, { recursive: true })
@@ -74,33 +83,24 @@ const main = async (): Promise<void> => {
   const results: Record<string, unknown> = { shape: DEFAULT_SHAPE, content: CONTENT, rounds: ROUNDS }
   const rows: string[] = ['| where | what | format | seconds (median) | each run | peak RSS MiB, largest process (max) | peak RSS MiB, all its processes (max) |', '|---|---|---|---|---|---|---|']
   const checks: string[] = []
-  type Runner = { label: string, ext: string, run: (base: string) => Promise<Measured> }
-  /** Unpack `src` with `cmd` into a fresh folder under `base`; the folder is removed afterwards. */
+  type Runner = { label: string, ext: string, run: (dir: string) => Promise<Measured> }
+  /** Unpack `src` with `cmd` into `dir` (new). */
   const tarRunner = (label: string, ext: string, cmd: (dest: string, state: string) => string[]): Runner => ({
     label, ext,
-    run: async (base) => {
-      const dest = join(base, 'tar-dest')
-      await rm(dest, { recursive: true, force: true })
-      await rm(`${dest}.state`, { force: true })
+    run: async (dir) => {
+      const dest = join(dir, 'tree')
       await mkdir(dest, { recursive: true })
       dropCaches()
-      const m = measure(cmd(dest, `${dest}.state`))
-      await rm(dest, { recursive: true, force: true })
-      await rm(`${dest}.state`, { force: true })
-      return m
+      return measure(cmd(dest, join(dir, 'fakeroot.state')))
     },
   })
   const publishRunner = (backend: Backend, ext: string, src: string): Runner => ({
     label: `xs-rsync publish, ${backend}`, ext,
-    run: async (base) => {
-      const dir = join(base, `publish-${backend}-${ext.replace(/[^a-z0-9.]+/gi, '-')}`)
-      await rm(dir, { recursive: true, force: true })
+    run: async (dir) => {
       const config = storeConfig(dir, backend)
       const tarball = await packBuild(join(config.root, 'xobuilds-packed'), src, 'os900', ext.split(',')[0] ?? ext, '900')
       dropCaches()
-      const m = measure([process.execPath, bin, 'publish', tarball, ...cli(config)])
-      await rm(dir, { recursive: true, force: true })
-      return m
+      return measure([process.execPath, bin, 'publish', tarball, ...cli(config)])
     },
   })
   const runners: Runner[] = []
@@ -113,18 +113,20 @@ const main = async (): Promise<void> => {
       : tarRunner('tar -xJf (no fakeroot, no checks)', ext, (d) => ['tar', '-xJf', src, '-C', d]))
     for (const backend of ['fake-super', 'fakeroot'] as const) runners.push(publishRunner(backend, ext, src))
   }
-  for (const [place, base] of Object.entries(PLACES)) {
-    await mkdir(base, { recursive: true })
+  for (const [place, { dir: base, keepUntilEnd }] of Object.entries(PLACES)) {
+    await rm(base, { recursive: true, force: true })
     const runs = new Map<Runner, Measured[]>()
     // rounds interleave the contenders, so a slow spell of the machine hits them all
     for (let round = 0; round < ROUNDS; round++) {
-      for (const r of runners) {
-        const m = await r.run(base)
+      for (const [i, r] of runners.entries()) {
+        const dir = join(base, `${round}-${i}`)
+        const m = await r.run(dir)
+        if (!keepUntilEnd) await rm(dir, { recursive: true, force: true })
         runs.set(r, [...(runs.get(r) ?? []), m])
         process.stdout.write(`${place} round ${round + 1}: ${r.label} ${r.ext}: ${m.seconds.toFixed(2)} s\n`)
       }
     }
-    if (base !== out) await rm(base, { recursive: true, force: true })
+    await rm(base, { recursive: true, force: true })
     const med = (r: Runner): number => median((runs.get(r) ?? []).map((m) => m.seconds))
     for (const r of runners) {
       const ms = runs.get(r) ?? []
