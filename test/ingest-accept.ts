@@ -137,6 +137,9 @@ t.test('a tarball is unpacked as it is copied, one at a time; a later one when i
   const early = lines.flatMap((l, i) => { const m = /Unpacking build (\S+) from .* as it is copied/.exec(l); return m === null ? [] : [{ name: m[1] ?? '', i }] })
   t.ok(early.length >= 1, 'a tarball was unpacked as it was copied')
   t.ok((early[0]?.i ?? -1) > copying && (early[0]?.i ?? Infinity) < matched, 'it started during the copy, before every file was verified')
+  const unpackedLines = lines.filter((l) => /^info unpacked /.test(l))
+  t.ok(unpackedLines.length === 2 && unpackedLines.every((l) => !l.includes(join(config.root, 'tmp'))), 'the "unpacked" lines name the stick\'s or the store\'s tarball, never ROOT/tmp')
+  t.ok(unpackedLines.some((l) => l.startsWith(`info unpacked ${join(source, 'xs-xobuilds')}/`)), 'the tarball unpacked as it was copied is named as the file on the stick')
   // one at a time: a second one starts only after the first one is done
   for (let k = 1; k < early.length; k++) {
     const done = at(new RegExp(`^info unpacked .*/os${early[k - 1]?.name ?? ''}-tree`))

@@ -18,7 +18,7 @@ import { checkReplay, ingestRecordOf, type IngestRecord } from './replay-record.
 import { resolveSource } from './resolve-source.js'
 import { resolveSecurityMode, signaturePolicy } from './security-mode.js'
 import { checkSpace, describeNeed, spaceNeeded } from './space-check.js'
-import { StatusRecorder } from './status-record.js'
+import { showsInStatus, StatusRecorder } from './status-record.js'
 import { verifyDetachedSignature, type VerifiedSignature } from './verify-signature.js'
 
 export interface IngestOptions {
@@ -215,7 +215,7 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
   }
   const onProgress: OnProgress = (ev: ProgressEvent) => {
     opts.onProgress?.(ev)
-    if (ev.bytesTotal > 0) status?.progress(Math.floor((ev.bytesDone / ev.bytesTotal) * 100), ev.build)
+    if (showsInStatus(ev, stepNo === STEPS.length)) status?.progress(Math.floor((ev.bytesDone / ev.bytesTotal) * 100), ev.build)
   }
   let label = opts.source
   let published: string[] = []
@@ -308,7 +308,8 @@ export const ingest = async (opts: IngestOptions): Promise<IngestResult> => {
             follower = new CopyFollower(dest)
             log('info', `Unpacking build ${plan.name} from ${f.path} as it is copied`)
             const started = await startUnpack(early.layout, {
-              tarball: follower.path, source: { stream: follower.stream(), size: f.size }, backend: config.backend,
+              // the bytes are the stick file's (the verified copy): messages name that file, not ROOT/tmp
+              tarball: f.path, source: { stream: follower.stream(), size: f.size }, backend: config.backend,
               expectedMd5: plan.expectedMd5, build: plan.name, log, signal: early.signal, onProgress,
             })
             early.unpacks.set(plan.name, started)

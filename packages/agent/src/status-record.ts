@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { atomicWrite, silentLog, type LogFn, isProcessAlive as alive } from '@xs-rsync/core'
+import { atomicWrite, silentLog, type LogFn, type ProgressEvent, isProcessAlive as alive } from '@xs-rsync/core'
 
 /** An ingest in progress: ROOT/state/ingest-running/PID.json (one file per process, so two never clobber). */
 export interface RunningIngest {
@@ -58,6 +58,14 @@ export const readStatus = async (stateDir: string): Promise<IngestStatus> => {
   const last = await readJson<LastResult>(statusFile(stateDir))
   return last === undefined ? { running } : { running, last }
 }
+
+/**
+ * Whether a progress event is the one `xs-rsync status` shows: while
+ * copying, the copy's (a tarball unpacked as it is copied reports too);
+ * while publishing, the unpack's. Pure.
+ */
+export const showsInStatus = (ev: Pick<ProgressEvent, 'step' | 'bytesTotal'>, publishing: boolean): boolean =>
+  ev.bytesTotal > 0 && (publishing ? ev.step === 'unpack' : ev.step === 'copy' || ev.step === 'verify')
 
 /**
  * Keeps the status files of one ingest up to date. Writes are atomic and

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readdirSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { readStatus, runningDir, StatusRecorder } from '../src/status-record.js'
+import { readStatus, runningDir, showsInStatus, StatusRecorder } from '../src/status-record.js'
 
 t.test('running while in progress, last result after; dead processes are not shown', async (t) => {
   const state = join(t.testdir({}), 'state')
@@ -36,4 +36,14 @@ t.test('a status that cannot be written is a warning, never a failure', async (t
   await rec.finish({ finishedAt: 'x', source: 'src', ok: true, published: [], skipped: [], line: 'DONE' })
   t.equal(logs.length, 1)
   t.match(logs[0], /^warning Cannot write the status/)
+})
+
+t.test('showsInStatus: the copy while copying, the unpack while publishing', async (t) => {
+  const cases: Array<[string, number, boolean, boolean]> = [
+    ['copy', 100, false, true], ['verify', 100, false, true], ['unpack', 100, false, false],
+    ['unpack', 100, true, true], ['copy', 100, true, false], ['copy', 0, false, false], ['unpack', 0, true, false],
+  ]
+  for (const [step, bytesTotal, publishing, shows] of cases) {
+    t.equal(showsInStatus({ step: step as 'copy' | 'verify' | 'unpack', bytesTotal }, publishing), shows, `${step} of ${bytesTotal} bytes, publishing=${publishing}`)
+  }
 })
