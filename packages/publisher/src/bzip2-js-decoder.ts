@@ -75,12 +75,14 @@ export class Bzip2JsDecoder extends Duplex {
         if (this.push(Buffer.from(new Uint8Array(this.#shared.output, m.slot * OUT_CHUNK, m.length)))) this._read()
         return
       case 'end':
-        // Its work is done and it ends by itself; never let it hold the process open meanwhile.
-        this.#worker.unref()
+        // Its work is done: stop the thread rather than wait for it to end by itself (under
+        // tsx in tests, the loader it registers kept it alive, and with it the process: CI
+        // saw unpack.ts hang for 600 s after passing, with 5 such workers still running).
+        this.#stop()
         this.push(null)
         return
       case 'error':
-        this.#worker.unref()
+        this.#stop()
         this.destroy(this.#corrupt(m.message))
     }
   }
@@ -116,12 +118,17 @@ export class Bzip2JsDecoder extends Duplex {
     Atomics.notify(this.#ctl, CTL.credits)
   }
 
-  override _destroy (er: Error | null, cb: (er?: Error | null) => void): void {
+  /** End the thread (it may sit in Atomics.wait); it never holds the process open from here on. */
+  #stop (): Promise<unknown> {
     Atomics.store(this.#ctl, CTL.abort, 1)
     Atomics.notify(this.#ctl, CTL.inSeq)
     Atomics.notify(this.#ctl, CTL.credits)
-    if (this.#exited) return cb(er)
+    if (this.#exited) return Promise.resolve()
     this.#worker.unref()
-    this.#worker.terminate().then(() => cb(er), () => cb(er))
+    return this.#worker.terminate().catch(() => undefined)
+  }
+
+  override _destroy (er: Error | null, cb: (er?: Error | null) => void): void {
+    void this.#stop().then(() => cb(er))
   }
 }

@@ -188,12 +188,15 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
       next()
     })
   })
+  const decoder = openDecoder(spec, tarball)
   try {
     await pipeline(
-      input, tap, openDecoder(spec, tarball),
+      input, tap, decoder,
       guard, extract, { signal: stop.signal },
     ).catch((er: unknown) => { errors.push(er) })
   } finally {
+    // however the pipeline ended, no decoder process or thread outlives the unpack
+    decoder.destroy()
     opts.signal?.removeEventListener('abort', onAbort)
     if (sink !== undefined) {
       sink.close()

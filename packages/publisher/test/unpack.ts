@@ -66,6 +66,8 @@ const checkServed = (t: Test, seen: Map<string, DiskEntry>, model: Map<string, M
 }
 
 const dir = t.testdir({})
+// what holds the process open before any unpack (tap's and tsx's own ports): compared at the end
+const heldAtStart = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout').length
 const tars = makeTreeTar(dir, 'os')
 // tar-stream decodes pax names as UTF-8 (lossy for non-UTF-8 names), so the
 // model comes from the GNU-format tar of the same tree for both.
@@ -204,4 +206,11 @@ t.test('peak memory stays bounded whatever the archive size', async (t) => {
   for (const [what, r] of [['xz', large], ['seek-bzip worker', js]] as const) {
     t.ok(r.maxRSS < 150 * 1024, `${what}: peak RSS ${r.maxRSS >> 10} MB < 150 MB`)
   }
+})
+
+t.test('no decoder thread or process outlives its unpack', async (t) => {
+  // Workers are stopped asynchronously: wait a little (bounded) for them to be gone.
+  const held = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'Timeout')
+  for (let i = 0; i < 100 && held().length > heldAtStart; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(held().length, heldAtStart, `resources still held: ${held().join(', ')}`)
 })
