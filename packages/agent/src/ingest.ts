@@ -2,7 +2,7 @@ import { readdir, rm, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import {
-  describeError, fsyncDir, ProgressMeter, silentLog, storeLayout, toXsError, XsError,
+  describeError, ProgressMeter, silentLog, storeLayout, toXsError, XsError,
   type LogFn, type OnProgress, type ProgressEvent, type SecurityMode, type XsConfig,
 } from '@xs-rsync/core'
 import {

@@ -82,8 +82,7 @@ export class Bzip2JsDecoder extends Duplex {
         this.push(null)
         return
       case 'error':
-        this.#stop()
-        this.destroy(this.#corrupt(m.message))
+        this.destroy(this.#corrupt(m.message)) // _destroy stops the thread
     }
   }
 
