@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { Duplex } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import { XsError } from '@xs-rsync/core'
@@ -10,11 +11,29 @@ import { CTL, CTL_SLOTS, IN_CHUNK, IN_SLOTS, OUT_CHUNK, OUT_SLOTS, type InputMes
  */
 const options = { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 }, execArgv: [] }
 
+/** True when `built` exists and is newer than every file of `sources`. */
+const builtIsCurrent = (built: URL, sources: URL[]): boolean => {
+  try {
+    const at = statSync(built).mtimeMs
+    return sources.every((s) => statSync(s).mtimeMs <= at)
+  } catch {
+    return false
+  }
+}
+
 const startWorker = (workerData: WorkerShared): Worker => {
   const here = import.meta.url
   if (!here.endsWith('.ts')) return new Worker(new URL('./bzip2-js-worker.js', here), { ...options, workerData })
-  // Running from the TypeScript sources (tests under tsx): on Node 20 a worker
-  // does not inherit the loader hooks, so register them before the import.
+  // Running from the TypeScript sources (tests under tsx). The worker built
+  // from the same sources (`npm test` builds first) when it is current: a
+  // worker that registers tsx's loader hooks itself can leave their message
+  // ports behind when it is terminated, which keeps the process from exiting
+  // (seen: unpack.ts held open until tap's 600 s timeout).
+  const built = new URL('../dist/bzip2-js-worker.js', here)
+  if (builtIsCurrent(built, [new URL('./bzip2-js-worker.ts', here), new URL('./bzip2-js-protocol.ts', here)])) {
+    return new Worker(built, { ...options, workerData })
+  }
+  // Otherwise: on Node 20 a worker does not inherit the loader hooks, so register them before the import.
   const url = new URL('./bzip2-js-worker.ts', here).href
   return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}) })`, { ...options, eval: true, workerData })
 }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { Duplex, type Readable, type Writable } from 'node:stream'
@@ -60,6 +61,17 @@ export const xzDecodesThreaded = (path: string): boolean => {
 }
 
 /**
+ * Threads for `lbzip2 -d`: one per CPU, at most LBZIP2_MAX_THREADS. Each
+ * takes about 8 MiB (measured maximum resident size decoding the benchmark's
+ * .tar.bz2: 8 MiB with 1 thread, 15 with 2, 31 with 4, 75 with 8, 135 with
+ * 16), so the bound keeps a publish's processes within 150 MB together on a
+ * server with many cores; more threads than CPUs is slower
+ * (docs/performance.md). Pure.
+ */
+export const lbzip2Threads = (cpus: number): number => Math.max(1, Math.min(LBZIP2_MAX_THREADS, Math.floor(cpus)))
+export const LBZIP2_MAX_THREADS = 4
+
+/**
  * Which decoder to run. bz2: lbzip2 (parallel), else bzip2, else seek-bzip in
  * a worker ('js' forces it, 'native' forbids it); xz and lzma: xz, for .xz on
  * all CPUs when it can (xz >= 5.4 decodes the blocks of a multi-block file,
@@ -67,11 +79,11 @@ export const xzDecodesThreaded = (path: string): boolean => {
  * `tar -xJf` on xz 5.4 uses one thread). Pure given `find` and `threaded`.
  */
 export const chooseDecoder = (format: ArchiveFormat, choice: DecoderChoice, find: (tool: string) => string | undefined,
-  threaded: (xz: string) => boolean = () => false): DecoderSpec => {
+  threaded: (xz: string) => boolean = () => false, cpus: number = availableParallelism()): DecoderSpec => {
   if (format === 'bz2') {
     if (choice === 'js') return { kind: 'js' }
     const lbzip2 = find('lbzip2')
-    if (lbzip2 !== undefined) return { kind: 'native', command: lbzip2, args: ['-dc', '-n2'] }
+    if (lbzip2 !== undefined) return { kind: 'native', command: lbzip2, args: ['-dc', `-n${lbzip2Threads(cpus)}`] }
     const bzip2 = find('bzip2')
     if (bzip2 !== undefined) return { kind: 'native', command: bzip2, args: ['-dc'] }
     if (choice === 'native') throw new XsError('E_TOOL_MISSING', 'neither lbzip2 nor bzip2 is installed (Debian packages "lbzip2" or "bzip2")')

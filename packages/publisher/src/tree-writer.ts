@@ -139,6 +139,11 @@ export class TreeWriter {
 
   /** Make sure every parent of `rel` is a directory we made; create missing ones. */
   #parents (rel: string, name: string): void {
+    const last = rel.lastIndexOf('/')
+    if (last < 0) return
+    // A directory node is only added once all its parents are directories,
+    // and is never replaced or removed: its parents need no second look.
+    if (this.nodes.get(rel.slice(0, last))?.kind === 'dir') return
     let at = rel.indexOf('/')
     while (at >= 0) {
       const p = rel.slice(0, at)

@@ -4,12 +4,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded, xzVersionDecodesThreaded, XZ_THREAD_MEMORY } from '../src/decompress.js'
+import { chooseDecoder, findOnPath, lbzip2Threads, openDecoder, xzDecodesThreaded, xzVersionDecodesThreaded, XZ_THREAD_MEMORY } from '../src/decompress.js'
 import { compressBytes } from './lib/make-archive.js'
 
 t.test('chooseDecoder', async (t) => {
   const has = (...tools: string[]) => (n: string) => tools.includes(n) ? `/usr/bin/${n}` : undefined
-  t.same(chooseDecoder('bz2', 'auto', has('lbzip2', 'bzip2')), { kind: 'native', command: '/usr/bin/lbzip2', args: ['-dc', '-n2'] })
+  t.same(chooseDecoder('bz2', 'auto', has('lbzip2', 'bzip2'), undefined, 2), { kind: 'native', command: '/usr/bin/lbzip2', args: ['-dc', '-n2'] })
+  t.same(chooseDecoder('bz2', 'auto', has('lbzip2', 'bzip2'), undefined, 8), { kind: 'native', command: '/usr/bin/lbzip2', args: ['-dc', '-n4'] }, 'bounded threads on many CPUs')
   t.same(chooseDecoder('bz2', 'auto', has('bzip2')), { kind: 'native', command: '/usr/bin/bzip2', args: ['-dc'] })
   t.same(chooseDecoder('bz2', 'auto', has()), { kind: 'js' })
   t.same(chooseDecoder('bz2', 'js', has('lbzip2')), { kind: 'js' })
@@ -21,6 +22,11 @@ t.test('chooseDecoder', async (t) => {
   t.same(chooseDecoder('xz', 'auto', has('xz'), yes), { kind: 'native', command: '/usr/bin/xz', args: ['-dc', '-T0', `--memlimit-mt-decompress=${XZ_THREAD_MEMORY}`, '--format=xz'] },
     'xz >= 5.4: .xz decodes on all CPUs within a memory bound')
   t.same(chooseDecoder('lzma', 'auto', has('xz'), yes), { kind: 'native', command: '/usr/bin/xz', args: ['-dc', '--format=lzma'] }, '.lzma has no blocks to share out')
+})
+
+t.test('lbzip2 threads: one per CPU, within the memory bound', async (t) => {
+  const table: Array<[number, number]> = [[1, 1], [2, 2], [3, 3], [4, 4], [6, 4], [64, 4], [0, 1], [2.5, 2]]
+  for (const [cpus, want] of table) t.equal(lbzip2Threads(cpus), want, `${cpus} CPUs`)
 })
 
 t.test('xz versions that decode on threads', async (t) => {
