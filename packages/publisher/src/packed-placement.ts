@@ -30,8 +30,11 @@ const journalPath = (layout: PublishLayout): string => join(layout.state, 'placi
 const isNameList = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((n) => typeof n === 'string' && n !== '' && n !== '.' && n !== '..' && !n.includes('/') && !n.includes('\0'))
 
-/** Parse and check the journal's JSON text. Pure; E_CONFIG naming `where`. */
-export const parsePlacement = (text: string, where: string): Placement => {
+/**
+ * Parse and check the journal's JSON text; its folders must be inside `tmp`
+ * (the store's ROOT/tmp, where staging lives). Pure; E_CONFIG naming `where`.
+ */
+export const parsePlacement = (text: string, where: string, tmp: string): Placement => {
   let o: Record<string, unknown>
   try {
     o = JSON.parse(text) as Record<string, unknown>
@@ -43,6 +46,10 @@ export const parsePlacement = (text: string, where: string): Placement => {
     typeof o.from === 'string' && o.from.startsWith('/') && typeof o.aside === 'string' && o.aside.startsWith('/') &&
     isNameList(o.mine) && isNameList(o.old)
   if (!ok) throw new XsError('E_CONFIG', `${where}: not a placement journal; check the build files in xobuilds-packed by hand, then remove it`, { path: where })
+  const inTmp = (d: string): boolean => d.startsWith(tmp + '/') && !d.split('/').includes('..')
+  if (!inTmp(o.from as string) || !inTmp(o.aside as string)) {
+    throw new XsError('E_CONFIG', `${where}: names folders outside ${tmp}; check the build files in xobuilds-packed by hand, then remove it`, { path: where })
+  }
   return o as unknown as Placement
 }
 
@@ -120,9 +127,7 @@ export const recoverPlacement = async (layout: PublishLayout, log: LogFn = silen
     if ((er as NodeJS.ErrnoException).code === 'ENOENT') return
     throw er
   }
-  const p = parsePlacement(text, file)
-  const inTmp = (d: string): boolean => d.startsWith(layout.tmp + '/') && !d.split('/').includes('..')
-  if (!inTmp(p.from) || !inTmp(p.aside)) throw new XsError('E_CONFIG', `${file}: names folders outside ${layout.tmp}; check ${layout.packed} by hand, then remove ${file}`, { path: file })
+  const p = parsePlacement(text, file, layout.tmp)
   log('notice', p.direction === 'forward'
     ? `Finishing the placement of build ${p.name} into ${layout.packed}, interrupted by a killed job`
     : `Putting back the earlier files of build ${p.name} in ${layout.packed}, interrupted by a killed job`)

@@ -34,13 +34,15 @@ const allNew = Object.fromEntries([...MINE.map((f) => [f, `new ${f}`]), ['other.
 
 t.test('parsePlacement', async (t) => {
   const good = { direction: 'forward', name: 'b', from: '/s/tmp/x', mine: ['a'], aside: '/s/tmp/x/old', old: [] }
-  t.same(parsePlacement(JSON.stringify(good), 'j'), good)
+  t.same(parsePlacement(JSON.stringify(good), 'j', '/s/tmp'), good)
   const bad: Array<[string, unknown]> = [
     ['not JSON', '{'], ['direction', { ...good, direction: 'sideways' }], ['relative from', { ...good, from: 'tmp/x' }],
     ['a path as a name', { ...good, mine: ['../etc/passwd'] }], ['a slash in a name', { ...good, old: ['a/b'] }],
     ['names not a list', { ...good, mine: 'a' }], ['no name', { ...good, name: 1 }], ['null', null],
+    ['from outside tmp', { ...good, from: '/etc' }], ['aside outside tmp', { ...good, aside: '/s/tmpx/old' }],
+    ['tmp itself', { ...good, from: '/s/tmp' }], ['.. out of tmp', { ...good, aside: '/s/tmp/../etc' }],
   ]
-  for (const [what, o] of bad) t.throws(() => parsePlacement(typeof o === 'string' ? o : JSON.stringify(o), 'j'), { code: 'E_CONFIG', message: /^j: / }, what)
+  for (const [what, o] of bad) t.throws(() => parsePlacement(typeof o === 'string' ? o : JSON.stringify(o), 'j', '/s/tmp'), { code: 'E_CONFIG', message: /^j: / }, what)
 })
 
 t.test('a placement that stays: the new files replace the old, the journal is gone', async (t) => {
