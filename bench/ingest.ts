@@ -55,7 +55,7 @@ const main = async (): Promise<void> => {
     let aRead = 0
     let bRead = 0
     let cRead = 0
-    // Rounds interleave the two, so a slow spell of the machine hits both. Each
+    // Rounds interleave the three, so a slow spell of the machine hits them all. Each
     // run gets a new store and nothing is deleted until all have run: on an
     // ext4 without a journal (this VM's disk) the inodes of a tree deleted
     // shortly before make every new inode cost a scan (see docs/performance.md).
