@@ -16,8 +16,13 @@ export interface XsConfig {
   backend: Backend
   /** Folder of trusted NOC public keys. */
   keyring: string
-  /** Unset: enforcing when the keyring holds a usable key, else permissive. */
+  /**
+   * Unset: enforcing, except on a fresh install (the keyring folder at its
+   * default place, holding no key, and the store never trusted one): permissive.
+   */
   security?: SecurityMode
+  /** Accept a stick whose only signed manifest is manifest.sha1 (SHA-1 is broken for collisions): `allow-sha1 = yes`. */
+  allowSha1?: boolean
   /** Syslog socket used when not under systemd. */
   syslogSocket: string
   /** Free space kept in reserve on the store, in bytes. */
@@ -47,6 +52,7 @@ export const CONFIG_KEYS = {
   backend: 'backend',
   keyring: 'keyring',
   security: 'security',
+  'allow-sha1': 'allowSha1',
   'syslog-socket': 'syslogSocket',
   reserve: 'reserveBytes',
   'mount-base': 'mountBase',
@@ -84,6 +90,10 @@ export const setConfigValue = (cfg: Partial<XsConfig>, key: string, value: strin
     case 'security':
       if (value !== 'enforcing' && value !== 'permissive') throw bad('must be enforcing or permissive')
       cfg.security = value
+      return
+    case 'allowSha1':
+      if (!/^(yes|no|true|false)$/i.test(value)) throw bad('must be yes or no')
+      cfg.allowSha1 = /^(yes|true)$/i.test(value)
       return
     case 'reserveBytes': {
       const n = parseSize(value)

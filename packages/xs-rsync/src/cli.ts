@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { basename } from 'node:path'
 import { readFileSync } from 'node:fs'
 import {
-  describeError, formatProgress, loadConfig, toXsError, XsError,
+  describeError, escapeControl, formatProgress, loadConfig, toXsError, XsError,
   type Backend, type LogFn, type SecurityMode, type XsConfig,
 } from '@xs-rsync/core'
 import { ALIASES, COMMANDS } from './commands.js'
@@ -117,7 +117,8 @@ export const main = async (argv: string[]): Promise<number> => {
         config,
         log,
         onProgress: (ev) => log('info', formatProgress(ev)),
-        out: (text) => { process.stdout.write(text.endsWith('\n') ? text : text + '\n') },
+        // status, list and keys list show text that came from sticks and key files: no control characters
+        out: (text) => { const t = escapeControl(text); process.stdout.write(t.endsWith('\n') ? t : t + '\n') },
         signal: ac.signal,
       })
     } finally {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { stat } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { SYSLOG_SEVERITY, type Level, type LogFn } from '@xs-rsync/core'
+import { escapeControl, SYSLOG_SEVERITY, type Level, type LogFn } from '@xs-rsync/core'
 
 const FACILITY_USER = 1
 
@@ -21,12 +21,13 @@ export interface SyslogSinkOptions {
 
 /**
  * One `<PRI>message` line per physical line: logger sends each as its own
- * record. Continuation lines are indented, so text from a stick that slipped
- * a newline into a message can never pass for a line of its own ("DONE: ...").
+ * record. Continuation lines are indented and other control characters
+ * escaped, so text from a stick that slipped a newline or a carriage return
+ * into a message can never pass for a line of its own ("DONE: ...").
  */
 export const syslogLines = (level: Level, message: string): string => {
   const pri = FACILITY_USER * 8 + SYSLOG_SEVERITY[level]
-  return message.split(/\r?\n/).filter((l) => l !== '').map((l, i) => `<${pri}>${i === 0 ? '' : '  '}${l}\n`).join('')
+  return message.split('\n').filter((l) => l !== '').map((l, i) => `<${pri}>${i === 0 ? '' : '  '}${escapeControl(l)}\n`).join('')
 }
 
 /**

@@ -10,7 +10,9 @@ t.test('journalLine: <severity> prefix on every line', async (t) => {
     ['warning', 'w', '<4>w\n'],
     ['notice', 'n', '<5>n\n'],
     ['info', 'a\nb', '<6>a\n<6>  b\n'],
-    ['debug', 'd\r\ne', '<7>d\n<7>  e\n'],
+    ['debug', 'd\r\ne', '<7>d\\u000d\n<7>  e\n'],
+    ['notice', 'x\rDONE: forged over the line', '<5>x\\u000dDONE: forged over the line\n'],
+    ['notice', 'x\u001b[1A\u001b[2Ky', '<5>x\\u001b[1A\\u001b[2Ky\n'],
     ['notice', 'Ignoring x\nDONE: forged', '<5>Ignoring x\n<5>  DONE: forged\n'],
   ]
   for (const [level, msg, want] of cases) t.equal(journalLine(level, msg), want, JSON.stringify(msg))

@@ -10,7 +10,9 @@ t.test('syslogLines: facility user, one record per line', async (t) => {
     ['warning', 'w', '<12>w\n'],
     ['notice', 'n', '<13>n\n'],
     ['info', 'two\nlines', '<14>two\n<14>  lines\n'],
-    ['debug', 'crlf\r\n\nand blank', '<15>crlf\n<15>  and blank\n'],
+    ['debug', 'crlf\r\n\nand blank', '<15>crlf\\u000d\n<15>  and blank\n'],
+    ['notice', 'x\rDONE: forged over the line', '<13>x\\u000dDONE: forged over the line\n'],
+    ['notice', 'name\u001b[2K\u009b1A', '<13>name\\u001b[2K\\u009b1A\n'],
     ['notice', 'Ignoring x\nDONE: forged', '<13>Ignoring x\n<13>  DONE: forged\n'],
     ['info', '', ''],
   ]
