@@ -157,3 +157,38 @@ t.test('setupWarnings: an rsync config the stick job could not replace is flagge
     if (warn) t.match(w[0], /the stick job may only write .*set rsyncd-conf = \/etc\/xs-rsync\/rsyncd\.conf/)
   }
 })
+
+t.test('planSetup: with the Debian package, its units and rule in /lib are used, not copied to /etc', async (t) => {
+  // the package's units name /usr/bin/xs-rsync, which is then what setup renders with
+  const input = { ...base, bin: SHIPPED.bin, prefix: '' }
+  const pkg = new Map(applied(input).paths)
+  for (const [dir, libDir, texts] of [['/etc/systemd/system', '/lib/systemd/system', assets.units], ['/etc/udev/rules.d', '/lib/udev/rules.d', assets.udevRules]] as const) {
+    for (const [name, text] of texts) {
+      pkg.delete(`${dir}/${name}`)
+      pkg.set(`${libDir}/${name}`, { dir: false, mode: 0o644, uid: 0, gid: 0, text })
+    }
+  }
+  const observed = { ...applied(input), paths: pkg }
+  const plan = planSetup({ ...input, observed })
+  t.same(statuses({ ...input, observed }).filter((s) => !s.startsWith('ok')), ['skip enable'], 'nothing to write; enabling is the package\'s job')
+  t.match(renderPlan(plan, ''), /^ok {4}install once \/lib\/systemd\/system\/xs-rsyncd@\.service \(systemd unit from the Debian package/m)
+  t.match(renderPlan(plan, ''), /^skip {2}enable .* - the Debian package enables them/m)
+
+  const cases: Array<[string, (p: Map<string, any>) => void, Partial<SetupInput>, string[]]> = [
+    ['a copy an earlier (tarball) setup wrote is removed, so the package\'s next version is used',
+      (p) => p.set('/etc/systemd/system/xs-rsyncd@.service', { dir: false, mode: 0o644, uid: 0, gid: 0, text: renderUnit('xs-rsyncd@.service', service, { ...params, bin: SHIPPED.bin }) }),
+      {}, ['do remove /etc/systemd/system/xs-rsyncd@.service', 'do daemon-reload', 'skip enable']],
+    ['the admin\'s own full unit in /etc (no setup header) is left alone',
+      (p) => p.set('/etc/systemd/system/xs-rsyncd@.service', { dir: false, mode: 0o644, uid: 0, gid: 0, text: '[Service]\nExecStart=/bin/mine\n' }),
+      {}, ['skip enable']],
+    ['another store root: the units that name it get a rendered copy in /etc',
+      () => {}, { config: { ...config, root: '/srv/xs' } },
+      ['do file /etc/systemd/system/xs-rsyncd@.service', 'do daemon-reload']],
+  ]
+  for (const [name, change, over, want] of cases) {
+    const paths = new Map([...pkg].map(([k, v]) => [k, { ...v }]))
+    change(paths)
+    const got = statuses({ ...input, ...over, observed: { ...observed, paths } }).filter((s) => !s.startsWith('ok') && !/ \/srv\/xs/.test(s) && !s.startsWith('do rsyncd'))
+    t.same(got, want, name)
+  }
+})

@@ -36,7 +36,7 @@ export default async function run (ctx: CommandContext): Promise<number> {
   const assets = await readSetupAssets()
   const configFile = typeof ctx.values.config === 'string' ? ctx.values.config : DEFAULT_CONFIG_FILE
   const config = await setupConfig(ctx, prefix + configFile, assets.config)
-  const base = { config, configFile, bin: binPath(), assets, prefix }
+  const base = { config, configFile, bin: binPath(undefined, prefix), assets, prefix }
   const observed = await observeSetup(pathsToObserve(base), prefix, SERVICE_USER)
   const plan = planSetup({ ...base, observed })
   const warnings = setupWarnings(base)

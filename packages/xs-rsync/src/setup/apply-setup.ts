@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { chmod, chown, lstat, mkdir } from 'node:fs/promises'
+import { chmod, chown, lstat, mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { atomicWrite, silentLog, XsError, type LogFn, type XsConfig } from '@xs-rsync/core'
 import { withStoreLock, writeRsyncdConfInLock } from '@xs-rsync/publisher'
@@ -68,6 +68,9 @@ export const applySetup = async (plan: readonly PlannedStep[], opts: ApplySetupO
         await own(p, step.owner)
         break
       }
+      case 'remove':
+        await rm(prefix + step.path, { force: true })
+        break
       case 'daemon-reload':
         await run('systemctl', ['daemon-reload'])
         break

@@ -11,6 +11,7 @@ export const describeStep = (s: SetupStep, prefix: string): string => {
     case 'user': return `create system user ${s.name} (home ${s.home}, no login)`
     case 'dir': return `folder ${at(s.path)} (${octal(s.mode)}, ${owner(s.owner)})`
     case 'file': return `${s.keep ? 'install once' : 'install'} ${at(s.path)} (${s.why}, ${octal(s.mode)}, ${owner(s.owner)})`
+    case 'remove': return `remove ${at(s.path)} (${s.why})`
     case 'enable': return `enable ${s.units.join(', ')}${s.now ? ' and start them' : prefix === '' ? '' : ` (systemctl --root=${prefix})`}`
     case 'daemon-reload': return 'reload systemd (systemctl daemon-reload)'
     case 'udev-reload': return 'reload udev rules (udevadm control --reload)'

@@ -33,12 +33,14 @@ export const unitPath = (p: string, what: string): string => {
 const FAKEROOT_EXEC = (root: string): string => `/usr/bin/fakeroot -i ${root}/state/fakeroot.state -- `
 
 /**
- * A shipped unit (or udev rule) as setup installs it: the program, store and
- * config paths replaced, and for xs-rsyncd@.service with the fakeroot backend
- * rsync started under `fakeroot -i`, with a condition that refuses to serve
- * while the state file is missing. Pure.
+ * A shipped unit (or udev rule) with this server's paths: the program, store
+ * and config paths replaced, and for xs-rsyncd@.service with the fakeroot
+ * backend rsync started under `fakeroot -i`, with a condition that refuses to
+ * serve while the state file is missing. With the shipped paths and the
+ * fake-super backend it is the shipped text itself (what the Debian package
+ * installs in /lib/systemd/system). Pure.
  */
-export const renderUnit = (name: string, shipped: string, p: UnitParams): string => {
+export const renderUnitBody = (name: string, shipped: string, p: UnitParams): string => {
   const bin = unitPath(p.bin, 'the xs-rsync program')
   const root = unitPath(p.root.replace(/(.)\/+$/, '$1'), 'the store root')
   const conf = unitPath(p.rsyncdConf, 'the rsync config')
@@ -60,6 +62,13 @@ export const renderUnit = (name: string, shipped: string, p: UnitParams): string
       .replace(exec, `ExecStart=${FAKEROOT_EXEC(root)}/usr/bin/rsync `)
       .replace(unit, `${unit}ConditionPathExists=${root}/state/fakeroot.state\n`)
   }
+  return text
+}
+
+/** renderUnitBody with a header saying setup wrote it and how to make local changes. Pure. */
+export const renderUnit = (name: string, shipped: string, p: UnitParams): string => {
+  const text = renderUnitBody(name, shipped, p)
+  const root = p.root.replace(/(.)\/+$/, '$1')
   const header = `# Installed by "xs-rsync setup" (store ${root}, backend ${p.backend}); the next setup\n` +
     `# replaces this file. Local changes: "systemctl edit ${name}" (drop-ins are kept).\n`
   return name.endsWith('.rules') ? header.replace(/systemctl edit \S+/, `a file of your own in /etc/udev/rules.d`) + text : header + text

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,8 +8,24 @@ import type { SetupAssets } from './setup-plan.js'
 /** The xs-rsync package folder (holds bin/, dist/, share/). */
 export const packageDir = (): string => fileURLToPath(new URL('../../', import.meta.url))
 
-/** The program the units run. */
-export const binPath = (): string => join(packageDir(), 'bin', 'xs-rsync.js')
+/** The name units use for the program when /usr/bin/xs-rsync is it (the Debian package's link). */
+export const SYSTEM_BIN = '/usr/bin/xs-rsync'
+
+const realpathOr = (p: string): string | undefined => {
+  try { return realpathSync(p) } catch { return undefined }
+}
+
+/**
+ * The program the units run: /usr/bin/xs-rsync when that is this program (the
+ * Debian package links it there, and its units name it), otherwise this
+ * package's bin/xs-rsync.js (an npm install). Under --prefix, PREFIX/usr/bin/xs-rsync
+ * is looked at.
+ */
+export const binPath = (pkg = packageDir(), prefix = ''): string => {
+  const own = join(pkg, 'bin', 'xs-rsync.js')
+  const sys = realpathOr(prefix + SYSTEM_BIN)
+  return sys !== undefined && sys === realpathOr(own) ? SYSTEM_BIN : own
+}
 
 /**
  * Where the units and the udev rule are: share/{systemd,udev} in the release

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path'
 import type { XsConfig } from '@xs-rsync/core'
 import { publishLayout } from '@xs-rsync/publisher'
-import { renderUnit } from './render-unit.js'
+import { renderUnit, renderUnitBody } from './render-unit.js'
 
 /** The service user that owns the store and runs the rsync daemon. */
 export const SERVICE_USER = 'xs-rsync'
@@ -20,6 +20,8 @@ export type SetupStep =
   /** `createOnly`: a folder that may be shared with others; made when missing, never changed. */
   | { kind: 'dir', path: string, mode: number, owner: Owner, createOnly: boolean }
   | { kind: 'file', path: string, text: string, mode: number, owner: Owner, keep: boolean, why: string }
+  /** A copy setup wrote earlier that would hide the Debian package's file. */
+  | { kind: 'remove', path: string, why: string }
   | { kind: 'enable', units: string[], now: boolean }
   | { kind: 'daemon-reload' }
   | { kind: 'udev-reload' }
@@ -72,6 +74,11 @@ export interface SetupInput {
 
 export const UNIT_DIR = '/etc/systemd/system'
 export const UDEV_DIR = '/etc/udev/rules.d'
+/** Where the Debian package installs the units and the rule (so /etc keeps only the admin's drop-ins). */
+export const PACKAGED_UNIT_DIR = '/lib/systemd/system'
+export const PACKAGED_UDEV_DIR = '/lib/udev/rules.d'
+/** The first line of every unit and rule setup writes. */
+export const SETUP_HEADER = '# Installed by "xs-rsync setup"'
 export const DOC_DIR = '/usr/share/doc/xs-rsync'
 
 const sameOwner = (o: Owner, st: { uid: number, gid: number }, user: ObservedState['user']): boolean =>
@@ -130,20 +137,34 @@ export const planSetup = (input: SetupInput): PlannedStep[] => {
   file(input.configFile, assets.config, 0o644, 'root', true, 'settings')
   file(config.rsyncdTemplate, assets.rsyncdTemplate, 0o644, 'root', true, 'rsync config template')
 
-  // units and the udev rule, rendered with this config's paths
+  // units and the udev rule, rendered with this config's paths. Where the
+  // Debian package installed the same text in /lib, that one is used: setup
+  // writes no copy to /etc (a copy would hide the package's next version),
+  // and removes a copy an earlier setup wrote. Drop-ins are never touched.
   const params = { bin: input.bin, root: config.root, rsyncdConf: config.rsyncdConf, backend: config.backend }
+  let packagedUnits = 0
+  const install = (name: string, shipped: string, dir: string, pkgDir: string, why: string): PlannedStep => {
+    const body = renderUnitBody(name, shipped, params)
+    const pkgPath = join(pkgDir, name)
+    const pkg = observed.paths.get(pkgPath)
+    if (pkg !== undefined && !pkg.dir && pkg.text === body) {
+      if (dir === UNIT_DIR) packagedUnits++
+      out.push({ step: { kind: 'file', path: pkgPath, text: body, mode: 0o644, owner: 'root', keep: true, why: `${why} from the Debian package` }, status: 'ok' })
+      const copy = observed.paths.get(join(dir, name))
+      if (copy !== undefined && !copy.dir && copy.text?.startsWith(SETUP_HEADER) === true) {
+        out.push({ step: { kind: 'remove', path: join(dir, name), why: `an earlier setup's copy, which would hide ${pkgPath}` }, status: 'do' })
+      }
+    } else {
+      file(join(dir, name), renderUnit(name, shipped, params), 0o644, 'root', false, why)
+    }
+    return out.at(-1)!
+  }
   const unitSteps: PlannedStep[] = []
   dir(UNIT_DIR, 0o755, 'root')
-  for (const [name, text] of [...assets.units].sort()) {
-    file(join(UNIT_DIR, name), renderUnit(name, text, params), 0o644, 'root', false, 'systemd unit')
-    unitSteps.push(out.at(-1)!)
-  }
+  for (const [name, text] of [...assets.units].sort()) unitSteps.push(install(name, text, UNIT_DIR, PACKAGED_UNIT_DIR, 'systemd unit'))
   dir(UDEV_DIR, 0o755, 'root')
   const ruleSteps: PlannedStep[] = []
-  for (const [name, text] of [...assets.udevRules].sort()) {
-    file(join(UDEV_DIR, name), renderUnit(name, text, params), 0o644, 'root', false, 'udev rule')
-    ruleSteps.push(out.at(-1)!)
-  }
+  for (const [name, text] of [...assets.udevRules].sort()) ruleSteps.push(install(name, text, UDEV_DIR, PACKAGED_UDEV_DIR, 'udev rule'))
   if (assets.adminGuide !== undefined) {
     dir(DOC_DIR, 0o755, 'root')
     file(join(DOC_DIR, 'admin-guide.md'), assets.adminGuide, 0o644, 'root', false, 'admin guide')
@@ -156,7 +177,11 @@ export const planSetup = (input: SetupInput): PlannedStep[] => {
       : { step: { kind: 'daemon-reload' }, status: 'skip', note: 'systemd is not running' })
   }
   const enabled = ENABLED_UNITS.every(({ unit, target }) => observed.paths.has(join(UNIT_DIR, `${target}.wants`, unit)))
-  out.push({ step: { kind: 'enable', units: ENABLED_UNITS.map((u) => u.unit), now: onHost && observed.systemd }, status: enabled ? 'ok' : 'do' })
+  const enable: SetupStep = { kind: 'enable', units: ENABLED_UNITS.map((u) => u.unit), now: onHost && observed.systemd }
+  out.push(packagedUnits > 0 && packagedUnits === assets.units.size
+    // the package's postinst enabled them (deb-systemd-helper); an admin who disabled one meant it
+    ? { step: enable, status: 'skip', note: 'the Debian package enables them when it is installed' }
+    : { step: enable, status: enabled ? 'ok' : 'do' })
   if (onHost) {
     out.push(observed.udev
       ? { step: { kind: 'udev-reload' }, status: ruleSteps.some((s) => s.status === 'do') ? 'do' : 'ok' }
@@ -174,5 +199,8 @@ export const pathsToObserve = (input: Omit<SetupInput, 'observed'>): string[] =>
   const steps = planSetup({ ...input, observed: empty })
   const paths = steps.flatMap(({ step }) => step.kind === 'dir' || step.kind === 'file' ? [step.path]
     : step.kind === 'rsyncd-conf' ? [step.path] : [])
-  return [...paths, ...ENABLED_UNITS.map(({ unit, target }) => join(UNIT_DIR, `${target}.wants`, unit))]
+  const packaged = [...[...input.assets.units.keys()].map((n) => join(PACKAGED_UNIT_DIR, n)),
+    ...[...input.assets.udevRules.keys()].map((n) => join(PACKAGED_UDEV_DIR, n)),
+    ...[...input.assets.units.keys()].map((n) => join(UNIT_DIR, n)), ...[...input.assets.udevRules.keys()].map((n) => join(UDEV_DIR, n))]
+  return [...new Set([...paths, ...packaged, ...ENABLED_UNITS.map(({ unit, target }) => join(UNIT_DIR, `${target}.wants`, unit))])]
 }
