@@ -1,33 +1,36 @@
+import { lstatSync, opendirSync } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsPath } from './entry-path.js'
-import type { ServedEntry } from './inode-meta.js'
-import type { TreeNode } from './tree-writer.js'
 
-const PRISTINE = 'versions/pristine/'
+/** Names as Buffers (any bytes); Node takes 'buffer' here though its types do not say so. */
+const BYTE_NAMES = { encoding: 'buffer' as BufferEncoding }
+
+const PRISTINE = 'versions/pristine'
 
 /**
  * The tree to serve: the first (byte order) directory directly under
- * versions/pristine/, or undefined to serve the whole tree minus versions/. Pure.
+ * versions/pristine/ of the unpacked `tree`, or undefined to serve the whole
+ * tree minus versions/. Read from the tree itself (which holds only
+ * directories and regular files), one name at a time.
  */
-export const choosePristine = (nodes: ReadonlyMap<string, TreeNode>): string | undefined => {
-  const dirs = [...nodes].filter(([p, n]) => n.kind === 'dir' && p.startsWith(PRISTINE) && !p.slice(PRISTINE.length).includes('/'))
-  return dirs.map(([p]) => p).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0]
-}
-
-/** The names of the served tree, relative to its root ('' = the root itself). Pure. */
-export const servedEntries = (nodes: ReadonlyMap<string, TreeNode>, pristine: string | undefined): ServedEntry[] => {
-  const out: ServedEntry[] = []
-  for (const [p, n] of nodes) {
-    if (pristine === undefined) {
-      if (p !== 'versions' && !p.startsWith('versions/')) out.push({ path: p, meta: n.meta })
-    } else if (p === pristine) {
-      out.push({ path: '', meta: n.meta })
-    } else if (p.startsWith(pristine + '/')) {
-      out.push({ path: p.slice(pristine.length + 1), meta: n.meta })
-    }
+export const choosePristine = (tree: string): string | undefined => {
+  for (const p of ['versions', PRISTINE]) {
+    if (lstatSync(join(tree, p), { throwIfNoEntry: false })?.isDirectory() !== true) return undefined
   }
-  return out
+  const dir = opendirSync(join(tree, PRISTINE), BYTE_NAMES)
+  let first: Buffer | undefined
+  try {
+    for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+      const name = d.name as unknown as Buffer
+      // a file system that does not fill in d_type: ask lstat
+      const isDir = d.isDirectory() || (!d.isFile() && lstatSync(Buffer.concat([fsPath(tree, PRISTINE), Buffer.from('/'), name])).isDirectory())
+      if (isDir && (first === undefined || Buffer.compare(name, first) < 0)) first = Buffer.from(name)
+    }
+  } finally {
+    dir.closeSync()
+  }
+  return first === undefined ? undefined : `${PRISTINE}/${first.toString('latin1')}`
 }
 
 /** Move the served tree from `tree` to `root` (same filesystem) and remove the rest. */

@@ -1,22 +1,16 @@
-import { closeSync, constants, futimesSync, linkSync, lutimesSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync, writeSync } from 'node:fs'
+import { closeSync, constants, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs'
 import { XsError, type Backend } from '@xs-rsync/core'
-import { fsPath, normalizeEntryPath, showPath, type PathLimits } from './entry-path.js'
+import { normalizeEntryPath, showPath, type PathLimits } from './entry-path.js'
 import { PAX_RAW_KEYS, type PaxRaw } from './tar-header-guard.js'
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, type InodeMeta, type ServedEntry } from './inode-meta.js'
-
-export type NodeKind = 'dir' | 'file' | 'symlink' | 'special'
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, type InodeMeta } from './inode-meta.js'
+import { metaRecord } from './ownership-records.js'
+import type { SpoolFile } from './spool-file.js'
 
 /** Where a regular file's content goes: each chunk in order, then `end`; `close` after a failure. */
 export interface FileSink {
   write: (chunk: Buffer) => void
   end: () => void
   close: () => void
-}
-
-/** What the writer made at one path; hardlinked names share `meta`. */
-export interface TreeNode {
-  kind: NodeKind
-  meta: InodeMeta
 }
 
 /** The fields of a tar-stream header the writer uses (names decoded as latin1; pax names come raw from the guard). */
@@ -43,31 +37,60 @@ export interface WriterOptions {
   now: number
   /** Raw pax values, one per entry whose pax header had one of PAX_RAW_KEYS (TarHeaderGuard.paxRaw). */
   paxRaw: PaxRaw[]
+  /** Where the meta records go (see ownership-records.ts). */
+  spool: SpoolFile
 }
 
 const CREATE = constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_WRONLY
 const SPECIAL_TYPE: Record<string, number> = { 'character-device': S_IFCHR, 'block-device': S_IFBLK, fifo: S_IFIFO }
 const MAX_ID = 2 ** 32 - 2
 
+/**
+ * On-disk mode of a symlink's stand-in: a regular file holding the target.
+ * No other file the writer makes has it (files are 0600 or 0700), so the
+ * tree itself tells a stand-in from a file.
+ */
+export const SYMLINK_STANDIN_MODE = 0o400
+
 /** A pax header's text fields (tar-stream decodes them as UTF-8). */
 const paxOf = (h: EntryHeader): Record<string, string> =>
   typeof h.pax === 'object' && h.pax !== null ? h.pax as Record<string, string> : {}
 
+const errno = (er: unknown): string | undefined => (er as NodeJS.ErrnoException).code
+
 /**
- * Writes tar entries below `root`, safe by construction: it only ever writes
- * inside directories it created itself (tracked in `nodes`), creates with
- * O_EXCL|O_NOFOLLOW, never follows or resolves symlinks, and keeps on-disk
- * modes harmless (files 0600/0700, dirs 0700, no setuid, no device nodes or
- * fifos). What the archive says about each inode is kept in `nodes` for the
- * ownership backends.
+ * Writes tar entries below `root`, safe by construction. While it writes,
+ * the tree holds only directories and regular files: a symlink is a
+ * stand-in file holding its target (mode SYMLINK_STANDIN_MODE; rsync's
+ * fake-super convention, and for the fakeroot backend turned into a real
+ * symlink once the whole archive is written), a device or fifo an empty
+ * file. With no symlink on disk, a name made of normal components (the
+ * entry path checks allow nothing else) can only resolve inside `root`, so
+ * the kernel itself refuses to write through a non-directory (ENOTDIR).
+ * Files are created with O_EXCL|O_NOFOLLOW and harmless modes (0600/0700,
+ * directories 0700, no setuid).
+ *
+ * The tree on disk is also the writer's only index of what it made: it
+ * keeps nothing per entry in memory. What the archive says about each inode
+ * (owner, full mode, device, times, capability) goes to `spool` as a meta
+ * record keyed by the inode number, joined with the served names at the end.
  */
 export class TreeWriter {
-  readonly nodes = new Map<string, TreeNode>()
   readonly #o: WriterOptions
+  readonly #rootBytes: Buffer
+  /** Names made so far, the tree root and implicit parents included. */
+  #names = 1
+  #seq = 0
 
   constructor (opts: WriterOptions) {
     this.#o = opts
-    this.nodes.set('', { kind: 'dir', meta: this.#implicitDir() })
+    this.#rootBytes = Buffer.from(opts.root + '/')
+    this.#record(lstatSync(opts.root, { bigint: true }).ino, this.#implicitDir())
+  }
+
+  /** Names made (each path once per time it was made), the tree root included. */
+  get names (): number {
+    return this.#names
   }
 
   /**
@@ -95,7 +118,7 @@ export class TreeWriter {
         if (target === '' || target.includes('\0') || target.length > this.#o.limits.maxPathBytes) {
           throw unsafe(name, `is a symlink with an empty, NUL-holding or over-long target`)
         }
-        this.#symlink(rel, name, { ...meta, mode: S_IFLNK | 0o777 }, target)
+        this.#standIn(rel, name, { ...meta, mode: S_IFLNK | 0o777 }, SYMLINK_STANDIN_MODE, Buffer.from(target, 'latin1'))
         return undefined
       }
       case 'link':
@@ -104,7 +127,8 @@ export class TreeWriter {
       default: {
         const type = SPECIAL_TYPE[h.type ?? '']
         if (type === undefined) throw unsafe(name, `has an unsupported type ${JSON.stringify(h.type)}`)
-        this.#special(rel, name, { ...meta, mode: type | (meta.mode & 0o7777) })
+        // Never a device node or fifo on disk: an empty regular file stands in.
+        this.#standIn(rel, name, { ...meta, mode: type | (meta.mode & 0o7777) }, 0o600)
         return undefined
       }
     }
@@ -132,60 +156,104 @@ export class TreeWriter {
     return m
   }
 
-  #add (rel: string, node: TreeNode): void {
-    this.nodes.set(rel, node)
-    if (this.nodes.size > this.#o.limits.maxEntries) throw unsafe(rel, `takes the archive over ${this.#o.limits.maxEntries} entries`)
+  #path (rel: string): Buffer {
+    return rel === '' ? Buffer.from(this.#o.root) : Buffer.concat([this.#rootBytes, Buffer.from(rel, 'latin1')])
   }
 
-  /** Make sure every parent of `rel` is a directory we made; create missing ones. */
+  #record (ino: bigint, meta: InodeMeta): void {
+    this.#o.spool.append(metaRecord(ino, this.#seq++, meta))
+  }
+
+  #count (rel: string): void {
+    if (++this.#names > this.#o.limits.maxEntries) throw unsafe(rel, `takes the archive over ${this.#o.limits.maxEntries} entries`)
+  }
+
+  /**
+   * Make the missing parents of `rel` (implicit directories, 0755 root:root
+   * for clients), deepest existing one first. Something other than a
+   * directory on the way shows as ENOTDIR, now or at the entry itself.
+   */
   #parents (rel: string, name: string): void {
     const last = rel.lastIndexOf('/')
     if (last < 0) return
-    // A directory node is only added once all its parents are directories,
-    // and is never replaced or removed: its parents need no second look.
-    if (this.nodes.get(rel.slice(0, last))?.kind === 'dir') return
+    const parent = rel.slice(0, last)
+    const path = this.#path(parent)
+    try {
+      mkdirSync(path, 0o700)
+    } catch (er) {
+      if (errno(er) === 'EEXIST') return
+      if (errno(er) === 'ENOTDIR') throw this.#through(rel, name)
+      if (errno(er) !== 'ENOENT') throw er
+      this.#parents(parent, name)
+      mkdirSync(path, 0o700)
+    }
+    this.#count(parent)
+    this.#record(lstatSync(path, { bigint: true }).ino, this.#implicitDir())
+  }
+
+  /** The error for `rel` when one of its parents is not a directory. */
+  #through (rel: string, name: string): XsError {
     let at = rel.indexOf('/')
     while (at >= 0) {
       const p = rel.slice(0, at)
-      const node = this.nodes.get(p)
-      if (node === undefined) {
-        mkdirSync(fsPath(this.#o.root, p), 0o700)
-        this.#add(p, { kind: 'dir', meta: this.#implicitDir() })
-      } else if (node.kind !== 'dir') {
-        throw unsafe(name, `writes through a ${node.kind === 'symlink' ? 'symlink' : 'non-directory'} ${showPath(p)}`)
+      const st = lstatSync(this.#path(p), { throwIfNoEntry: false })
+      if (st !== undefined && !st.isDirectory()) {
+        const what = (st.mode & 0o7777) === SYMLINK_STANDIN_MODE ? 'symlink' : 'non-directory'
+        return unsafe(name, `writes through a ${what} ${showPath(p)}`)
       }
       at = rel.indexOf('/', at + 1)
     }
+    return unsafe(name, 'writes through a non-directory')
   }
 
-  /** Prepare `rel` for a new non-directory: parents exist; an earlier non-directory is replaced (tar semantics). */
-  #place (rel: string, name: string): Buffer {
+  /**
+   * Run `make` (which creates `rel` as a non-directory and throws EEXIST
+   * when something is there): parents are made first when missing, an
+   * earlier non-directory is replaced (tar semantics), a directory never is.
+   */
+  #create<T> (rel: string, name: string, make: (path: Buffer) => T): T {
     if (rel === '') throw unsafe(name, 'names the tree root but is not a directory')
-    this.#parents(rel, name)
-    const path = fsPath(this.#o.root, rel)
-    const old = this.nodes.get(rel)
-    if (old?.kind === 'dir') throw unsafe(name, 'would replace a directory')
-    if (old !== undefined) {
-      unlinkSync(path)
-      this.nodes.delete(rel)
+    const path = this.#path(rel)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return make(path)
+      } catch (er) {
+        const code = errno(er)
+        if (attempt >= 2) throw er
+        if (code === 'ENOENT') this.#parents(rel, name)
+        else if (code === 'ENOTDIR') throw this.#through(rel, name)
+        else if (code === 'EEXIST') {
+          if (lstatSync(path).isDirectory()) throw unsafe(name, 'would replace a directory')
+          unlinkSync(path)
+        } else throw er
+      }
     }
-    return path
   }
 
   #dir (rel: string, meta: InodeMeta): void {
-    const old = this.nodes.get(rel)
-    if (old !== undefined) {
-      if (old.kind !== 'dir') throw unsafe(rel, 'is a directory that would replace a non-directory')
-      old.meta = meta
-      return
+    const path = this.#path(rel)
+    try {
+      if (rel !== '') {
+        try {
+          mkdirSync(path, 0o700)
+        } catch (er) {
+          if (errno(er) !== 'ENOENT') throw er
+          this.#parents(rel, rel)
+          mkdirSync(path, 0o700)
+        }
+        this.#count(rel)
+      }
+    } catch (er) {
+      if (errno(er) === 'ENOTDIR') throw this.#through(rel, rel)
+      if (errno(er) !== 'EEXIST') throw er
+      if (!lstatSync(path).isDirectory()) throw unsafe(rel, 'is a directory that would replace a non-directory')
+      // listed again: its new metadata is recorded below and wins
     }
-    this.#parents(rel, rel)
-    mkdirSync(fsPath(this.#o.root, rel), 0o700)
-    this.#add(rel, { kind: 'dir', meta })
+    this.#record(lstatSync(path, { bigint: true }).ino, meta)
   }
 
   #file (rel: string, name: string, meta: InodeMeta): FileSink {
-    const fd = openSync(this.#place(rel, name), CREATE, meta.mode & 0o111 ? 0o700 : 0o600)
+    const fd = this.#create(rel, name, (path) => openSync(path, CREATE, meta.mode & 0o111 ? 0o700 : 0o600))
     let open = true
     const close = (): void => {
       if (!open) return
@@ -193,7 +261,8 @@ export class TreeWriter {
       closeSync(fd)
     }
     try {
-      this.#add(rel, { kind: 'file', meta })
+      this.#count(rel)
+      this.#record(fstatSync(fd, { bigint: true }).ino, meta)
     } catch (er) {
       close()
       throw er
@@ -213,30 +282,14 @@ export class TreeWriter {
     }
   }
 
-  #symlink (rel: string, name: string, meta: InodeMeta, target: string): void {
-    const path = this.#place(rel, name)
-    const bytes = Buffer.from(target, 'latin1')
-    if (this.#o.backend === 'fakeroot') {
-      symlinkSync(bytes, path)
-      lutimesSync(path, meta.mtime, meta.mtime)
-    } else {
-      // rsync's fake-super convention: a regular file holding the target, %stat mode 120777.
-      this.#emptyFile(path, meta, bytes)
-    }
-    this.#add(rel, { kind: 'symlink', meta })
-  }
-
-  #special (rel: string, name: string, meta: InodeMeta): void {
-    // Never a device node or fifo on disk: an empty regular file stands in.
-    this.#emptyFile(this.#place(rel, name), meta)
-    this.#add(rel, { kind: 'special', meta })
-  }
-
-  #emptyFile (path: Buffer, meta: InodeMeta, content?: Buffer): void {
-    const fd = openSync(path, CREATE, 0o600)
+  /** An empty file (or one holding `content`) standing in for a symlink, device or fifo. */
+  #standIn (rel: string, name: string, meta: InodeMeta, diskMode: number, content?: Buffer): void {
+    const fd = this.#create(rel, name, (path) => openSync(path, CREATE, diskMode))
     try {
+      this.#count(rel)
       if (content !== undefined) writeSync(fd, content)
       futimesSync(fd, meta.mtime, meta.mtime)
+      this.#record(fstatSync(fd, { bigint: true }).ino, meta)
     } finally {
       closeSync(fd)
     }
@@ -244,24 +297,20 @@ export class TreeWriter {
 
   #hardlink (rel: string, name: string, linkname: string): void {
     const target = normalizeEntryPath(linkname, this.#o.limits, `hardlink target of ${showPath(name)}:`)
-    const node = this.nodes.get(target)
-    if (node === undefined) throw unsafe(name, `is a hardlink to ${showPath(linkname)}, which is not an earlier entry of the archive`)
-    if (node.kind === 'dir') throw unsafe(name, `is a hardlink to the directory ${showPath(linkname)}`)
+    let st: Stats | undefined
+    try {
+      st = lstatSync(this.#path(target), { throwIfNoEntry: false })
+    } catch (er) {
+      if (errno(er) !== 'ENOTDIR') throw er
+    }
+    if (st === undefined) throw unsafe(name, `is a hardlink to ${showPath(linkname)}, which is not an earlier entry of the archive`)
+    if (st.isDirectory()) throw unsafe(name, `is a hardlink to the directory ${showPath(linkname)}`)
     if (target === rel) throw unsafe(name, 'is a hardlink to itself')
-    linkSync(fsPath(this.#o.root, target), this.#place(rel, name))
-    this.#add(rel, node)
+    // the inode and its meta record are shared: nothing new to record
+    this.#create(rel, name, (path) => linkSync(this.#path(target), path))
+    this.#count(rel)
   }
 }
 
 const unsafe = (name: string, why: string): XsError =>
   new XsError('E_ARCHIVE_UNSAFE', `entry ${showPath(name)} ${why}`, { entry: name })
-
-const depth = (p: string): number => p === '' ? 0 : p.split('/').length
-
-/** Set directory mtimes in a finished tree, deepest first (writing inside a directory changes its mtime). */
-export const setDirTimes = (root: string, entries: Iterable<ServedEntry>): void => {
-  const dirs = [...entries].filter((e) => (e.meta.mode & S_IFMT) === S_IFDIR)
-  dirs.sort((a, b) => depth(b.path) - depth(a.path))
-  for (const d of dirs) utimesSync(fsPath(root, d.path), d.meta.mtime, d.meta.mtime)
-}
-

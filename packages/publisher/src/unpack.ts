@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, lstatSync } from 'node:fs'
-import { mkdir, open, rm, writeFile } from 'node:fs/promises'
+import { createReadStream, lutimesSync, utimesSync } from 'node:fs'
+import { mkdir, open, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -9,12 +9,15 @@ import { ProgressMeter, XsError, silentLog, toXsError, type Backend, type LogFn,
 import { FORMAT_HEAD_BYTES, detectArchiveFormat } from './archive-format.js'
 import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded, type DecoderChoice } from './decompress.js'
 import { fsPath } from './entry-path.js'
-import { S_IFMT, S_IFREG, type InodeMeta, type ServedEntry } from './inode-meta.js'
+import { S_IFDIR, S_IFMT, S_IFREG } from './inode-meta.js'
+import { joinOwnership } from './join-ownership.js'
 import { applyFattrDump, renderFattrDump } from './ownership-fake-super.js'
-import { renderFakerootState, type FakerootInode } from './ownership-fakeroot.js'
-import { choosePristine, commitServedTree, servedEntries } from './select-pristine.js'
+import { renderFakerootState } from './ownership-fakeroot.js'
+import { choosePristine, commitServedTree } from './select-pristine.js'
+import { SpoolFile } from './spool-file.js'
+import { spoolServedNames } from './spool-served-names.js'
 import { TarHeaderGuard } from './tar-header-guard.js'
-import { TreeWriter, setDirTimes, type EntryHeader, type FileSink } from './tree-writer.js'
+import { TreeWriter, type EntryHeader, type FileSink } from './tree-writer.js'
 
 export interface UnpackLimits {
   maxEntries: number
@@ -126,7 +129,8 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   const tree = join(dest, 'tree')
   await mkdir(tree, { mode: 0o700 })
   const guard = new TarHeaderGuard(tarball, limits)
-  const writer = new TreeWriter({ root: tree, backend, limits, now: Math.floor(Date.now() / 1000), paxRaw: guard.paxRaw })
+  const metaSpool = new SpoolFile(join(dest, 'meta.spool'))
+  const writer = new TreeWriter({ root: tree, backend, limits, now: Math.floor(Date.now() / 1000), paxRaw: guard.paxRaw, spool: metaSpool })
   const md5 = createHash('md5')
   const meter = new ProgressMeter({ step: 'unpack', bytesTotal: size, onProgress: opts.onProgress, ...(opts.build === undefined ? {} : { build: opts.build }) })
   const tap = new Transform({
@@ -198,6 +202,7 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
     // however the pipeline ended, no decoder process or thread outlives the unpack
     decoder.destroy()
     opts.signal?.removeEventListener('abort', onAbort)
+    metaSpool.close()
     if (sink !== undefined) {
       sink.close()
       sink = undefined
@@ -211,18 +216,13 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   if (opts.expectedMd5 !== undefined && opts.expectedMd5.toLowerCase() !== digest) throw md5Mismatch(tarball, digest, opts.expectedMd5)
   opts.signal?.throwIfAborted()
 
-  const pristine = choosePristine(writer.nodes)
-  const served = servedEntries(writer.nodes, pristine)
+  const pristine = choosePristine(tree)
   const root = join(dest, 'root')
-  const caps = served.filter((e) => e.meta.capability !== undefined).length
-  if (caps > 0 && backend === 'fakeroot') warn(`${tarball}: file capabilities of ${caps} files are not kept with the fakeroot backend`)
   await commitServedTree(tree, root, pristine)
-  const ownership = backend === 'fakeroot'
-    ? await writeFakerootState(root, join(dest, 'ownership.fakeroot'), served)
-    : await writeFakeSuper(root, join(dest, 'ownership.fattr'), served)
-  setDirTimes(root, served)
+  const served = await recordOwnership(dest, root, backend, metaSpool.path)
+  if (served.capabilities > 0 && backend === 'fakeroot') warn(`${tarball}: file capabilities of ${served.capabilities} files are not kept with the fakeroot backend`)
   meter.finish()
-  const result: UnpackResult = { root, ownership, entries: served.length, bytes: contentBytes(served), md5: digest, warnings }
+  const result: UnpackResult = { root, ownership: served.ownership, entries: served.entries, bytes: served.bytes, md5: digest, warnings }
   if (pristine !== undefined) result.pristine = Buffer.from(pristine, 'latin1').toString('utf8')
   log('info', `unpacked ${tarball}: ${result.entries} entries, ${result.bytes} bytes${pristine === undefined ? '' : ` (served ${result.pristine})`}`)
   return result
@@ -296,31 +296,48 @@ const preferChecksumError = async (opts: UnpackOptions, er: XsError): Promise<Xs
   }
 }
 
-const writeFakeSuper = async (root: string, file: string, served: ServedEntry[]): Promise<string> => {
-  await writeFile(file, renderFattrDump(served), { mode: 0o600 })
-  await applyFattrDump(root, file)
-  return file
+interface ServedTree {
+  ownership: string
+  entries: number
+  /** Bytes of regular-file content, once per inode. */
+  bytes: number
+  /** Names of files with a capability. */
+  capabilities: number
 }
 
-const writeFakerootState = async (root: string, file: string, served: ServedEntry[]): Promise<string> => {
-  const inodes = new Map<string, FakerootInode>()
-  for (const { path, meta } of served) {
-    const st = lstatSync(fsPath(root, path), { bigint: true })
-    inodes.set(`${st.dev}:${st.ino}`, { dev: st.dev, ino: st.ino, nlink: st.nlink, meta })
+/**
+ * Give the served tree `root` what the archive says about each name: join
+ * the meta records with the tree's names (on disk, by inode), write the
+ * ownership data (fattr dump applied with setfattr, or fakeroot save file)
+ * and set directory and symlink times, once nothing else is written into
+ * the tree. Memory does not depend on the tree's size.
+ */
+const recordOwnership = async (dest: string, root: string, backend: UnpackOptions['backend'], metaFile: string): Promise<ServedTree> => {
+  const namesFile = join(dest, 'names.spool')
+  const names = new SpoolFile(namesFile)
+  try {
+    spoolServedNames(root, backend, names)
+  } finally {
+    names.close()
   }
-  await writeFile(file, renderFakerootState(inodes.values()), { mode: 0o600 })
-  return file
-}
-
-/** Bytes of regular-file content, once per inode. */
-const contentBytes = (served: ServedEntry[]): number => {
-  const seen = new Set<InodeMeta>()
-  let n = 0
-  for (const { meta } of served) {
-    if ((meta.mode & S_IFMT) !== S_IFREG || seen.has(meta)) continue
-    seen.add(meta)
-    n += meta.size
+  const ownership = join(dest, backend === 'fakeroot' ? 'ownership.fakeroot' : 'ownership.fattr')
+  const out = new SpoolFile(ownership)
+  const served: ServedTree = { ownership, entries: 0, bytes: 0, capabilities: 0 }
+  try {
+    await joinOwnership([metaFile, namesFile], dest, (name, meta, firstOfInode) => {
+      served.entries++
+      const type = meta.mode & S_IFMT
+      if (firstOfInode && type === S_IFREG) served.bytes += meta.size
+      if (meta.capability !== undefined) served.capabilities++
+      if (type === S_IFDIR) utimesSync(fsPath(root, name.path), meta.mtime, meta.mtime)
+      else if (name.converted) lutimesSync(fsPath(root, name.path), meta.mtime, meta.mtime)
+      if (backend === 'fake-super') out.append(renderFattrDump([{ path: name.path, meta }]))
+      else if (firstOfInode) out.append(renderFakerootState([{ dev: name.dev, ino: name.ino, nlink: name.nlink, meta }]))
+    })
+  } finally {
+    out.close()
   }
-  return n
+  await Promise.all([rm(metaFile), rm(namesFile)])
+  if (backend === 'fake-super') await applyFattrDump(root, ownership)
+  return served
 }
-
