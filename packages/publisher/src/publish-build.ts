@@ -81,7 +81,7 @@ export const publishPackedInLock = async (
     if (opts.unpacked === undefined) {
       log('info', `Unpacking build ${name} from ${build.tarball}`)
       res = await unpackBuild({
-        tarball: build.tarball, dest, backend: config.backend, expectedMd5: build.expectedMd5, build: name,
+        tarball: build.tarball, dest, backend: config.backend, expectedMd5: build.expectedMd5, build: name, reserve: { bytes: config.reserveBytes },
         log, ...(opts.onProgress && { onProgress: opts.onProgress }), ...(signal && { signal }), ...(decoder && { decoder }),
       })
     } else {

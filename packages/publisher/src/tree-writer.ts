@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync, type Stats } from 'node:fs'
 import { XsError, type Backend } from '@xs-rsync/core'
 import { normalizeEntryPath, showPath, type PathLimits } from './entry-path.js'
+import { checkMtime } from './file-time.js'
+import { diskTreeFs, type TreeFs, type TreeStat } from './tree-fs.js'
 import { PAX_RAW_KEYS, type PaxRaw } from './tar-header-guard.js'
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, type InodeMeta } from './inode-meta.js'
 import { metaRecord } from './ownership-records.js'
@@ -38,10 +39,11 @@ export interface WriterOptions {
   /** Raw pax values, one per entry whose pax header had one of PAX_RAW_KEYS (TarHeaderGuard.paxRaw). */
   paxRaw: PaxRaw[]
   /** Where the meta records go (see ownership-records.ts). */
-  spool: SpoolFile
+  spool: Pick<SpoolFile, 'append'>
+  /** The file-system calls (default: the disk; `MemTreeFs` checks without writing). */
+  fs?: TreeFs
 }
 
-const CREATE = constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_WRONLY
 const SPECIAL_TYPE: Record<string, number> = { 'character-device': S_IFCHR, 'block-device': S_IFBLK, fifo: S_IFIFO }
 const MAX_ID = 2 ** 32 - 2
 
@@ -77,6 +79,7 @@ const errno = (er: unknown): string | undefined => (er as NodeJS.ErrnoException)
  */
 export class TreeWriter {
   readonly #o: WriterOptions
+  readonly #fs: TreeFs
   readonly #rootBytes: Buffer
   /** Names made so far, the tree root and implicit parents included. */
   #names = 1
@@ -84,8 +87,9 @@ export class TreeWriter {
 
   constructor (opts: WriterOptions) {
     this.#o = opts
+    this.#fs = opts.fs ?? diskTreeFs
     this.#rootBytes = Buffer.from(opts.root + '/')
-    this.#record(lstatSync(opts.root, { bigint: true }).ino, this.#implicitDir())
+    this.#record(this.#fs.ino(Buffer.from(opts.root)), this.#implicitDir())
   }
 
   /** Names made (each path once per time it was made), the tree root included. */
@@ -150,9 +154,10 @@ export class TreeWriter {
       size: h.size,
     }
     const ids = [m.uid, m.gid, m.devmajor, m.devminor]
-    if (!Number.isFinite(h.mode) || !ids.every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_ID) || !Number.isFinite(m.mtime)) {
-      throw new XsError('E_ARCHIVE_CORRUPT', `entry ${showPath(name)} has a malformed mode, owner, device or time field`, { entry: name })
+    if (!Number.isFinite(h.mode) || !ids.every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_ID)) {
+      throw new XsError('E_ARCHIVE_CORRUPT', `entry ${showPath(name)} has a malformed mode, owner or device field`, { entry: name })
     }
+    checkMtime(m.mtime, name)
     return m
   }
 
@@ -179,16 +184,16 @@ export class TreeWriter {
     const parent = rel.slice(0, last)
     const path = this.#path(parent)
     try {
-      mkdirSync(path, 0o700)
+      this.#fs.mkdir(path)
     } catch (er) {
       if (errno(er) === 'EEXIST') return
       if (errno(er) === 'ENOTDIR') throw this.#through(rel, name)
       if (errno(er) !== 'ENOENT') throw er
       this.#parents(parent, name)
-      mkdirSync(path, 0o700)
+      this.#fs.mkdir(path)
     }
     this.#count(parent)
-    this.#record(lstatSync(path, { bigint: true }).ino, this.#implicitDir())
+    this.#record(this.#fs.ino(path), this.#implicitDir())
   }
 
   /** The error for `rel` when one of its parents is not a directory. */
@@ -196,7 +201,7 @@ export class TreeWriter {
     let at = rel.indexOf('/')
     while (at >= 0) {
       const p = rel.slice(0, at)
-      const st = lstatSync(this.#path(p), { throwIfNoEntry: false })
+      const st = this.#fs.lstat(this.#path(p))
       if (st !== undefined && !st.isDirectory()) {
         const what = (st.mode & 0o7777) === SYMLINK_STANDIN_MODE ? 'symlink' : 'non-directory'
         return unsafe(name, `writes through a ${what} ${showPath(p)}`)
@@ -223,8 +228,8 @@ export class TreeWriter {
         if (code === 'ENOENT') this.#parents(rel, name)
         else if (code === 'ENOTDIR') throw this.#through(rel, name)
         else if (code === 'EEXIST') {
-          if (lstatSync(path).isDirectory()) throw unsafe(name, 'would replace a directory')
-          unlinkSync(path)
+          if (this.#fs.lstat(path)?.isDirectory() === true) throw unsafe(name, 'would replace a directory')
+          this.#fs.unlink(path)
         } else throw er
       }
     }
@@ -235,45 +240,44 @@ export class TreeWriter {
     try {
       if (rel !== '') {
         try {
-          mkdirSync(path, 0o700)
+          this.#fs.mkdir(path)
         } catch (er) {
           if (errno(er) !== 'ENOENT') throw er
           this.#parents(rel, rel)
-          mkdirSync(path, 0o700)
+          this.#fs.mkdir(path)
         }
         this.#count(rel)
       }
     } catch (er) {
       if (errno(er) === 'ENOTDIR') throw this.#through(rel, rel)
       if (errno(er) !== 'EEXIST') throw er
-      if (!lstatSync(path).isDirectory()) throw unsafe(rel, 'is a directory that would replace a non-directory')
+      if (this.#fs.lstat(path)?.isDirectory() !== true) throw unsafe(rel, 'is a directory that would replace a non-directory')
       // listed again: its new metadata is recorded below and wins
     }
-    this.#record(lstatSync(path, { bigint: true }).ino, meta)
+    this.#record(this.#fs.ino(path), meta)
   }
 
   #file (rel: string, name: string, meta: InodeMeta): FileSink {
-    const fd = this.#create(rel, name, (path) => openSync(path, CREATE, meta.mode & 0o111 ? 0o700 : 0o600))
+    const fs = this.#fs
+    const fd = this.#create(rel, name, (path) => fs.create(path, meta.mode & 0o111 ? 0o700 : 0o600))
     let open = true
     const close = (): void => {
       if (!open) return
       open = false
-      closeSync(fd)
+      fs.close(fd)
     }
     try {
       this.#count(rel)
-      this.#record(fstatSync(fd, { bigint: true }).ino, meta)
+      this.#record(fs.fino(fd), meta)
     } catch (er) {
       close()
       throw er
     }
     return {
-      write: (chunk) => {
-        for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off)
-      },
+      write: (chunk) => fs.write(fd, chunk),
       end: () => {
         try {
-          futimesSync(fd, meta.mtime, meta.mtime)
+          fs.setTime(fd, meta.mtime)
         } finally {
           close()
         }
@@ -284,22 +288,23 @@ export class TreeWriter {
 
   /** An empty file (or one holding `content`) standing in for a symlink, device or fifo. */
   #standIn (rel: string, name: string, meta: InodeMeta, diskMode: number, content?: Buffer): void {
-    const fd = this.#create(rel, name, (path) => openSync(path, CREATE, diskMode))
+    const fs = this.#fs
+    const fd = this.#create(rel, name, (path) => fs.create(path, diskMode))
     try {
       this.#count(rel)
-      if (content !== undefined) writeSync(fd, content)
-      futimesSync(fd, meta.mtime, meta.mtime)
-      this.#record(fstatSync(fd, { bigint: true }).ino, meta)
+      if (content !== undefined) fs.write(fd, content)
+      fs.setTime(fd, meta.mtime)
+      this.#record(fs.fino(fd), meta)
     } finally {
-      closeSync(fd)
+      fs.close(fd)
     }
   }
 
   #hardlink (rel: string, name: string, linkname: string): void {
     const target = normalizeEntryPath(linkname, this.#o.limits, `hardlink target of ${showPath(name)}:`)
-    let st: Stats | undefined
+    let st: TreeStat | undefined
     try {
-      st = lstatSync(this.#path(target), { throwIfNoEntry: false })
+      st = this.#fs.lstat(this.#path(target))
     } catch (er) {
       if (errno(er) !== 'ENOTDIR') throw er
     }
@@ -307,7 +312,7 @@ export class TreeWriter {
     if (st.isDirectory()) throw unsafe(name, `is a hardlink to the directory ${showPath(linkname)}`)
     if (target === rel) throw unsafe(name, 'is a hardlink to itself')
     // the inode and its meta record are shared: nothing new to record
-    this.#create(rel, name, (path) => linkSync(this.#path(target), path))
+    this.#create(rel, name, (path) => this.#fs.link(this.#path(target), path))
     this.#count(rel)
   }
 }

@@ -5,10 +5,12 @@ import { join, resolve } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import tar from 'tar-stream'
-import { ProgressMeter, XsError, silentLog, toXsError, type Backend, type LogFn, type OnProgress } from '@xs-rsync/core'
+import { DEFAULT_CONFIG, ProgressMeter, XsError, silentLog, toXsError, type Backend, type LogFn, type OnProgress } from '@xs-rsync/core'
 import { FORMAT_HEAD_BYTES, detectArchiveFormat } from './archive-format.js'
 import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded, type DecoderChoice } from './decompress.js'
 import { fsPath } from './entry-path.js'
+import { fileTime } from './file-time.js'
+import { HeapWatch } from './heap-watch.js'
 import { S_IFDIR, S_IFMT, S_IFREG } from './inode-meta.js'
 import { joinOwnership } from './join-ownership.js'
 import { applyFattrDump, renderFattrDump } from './ownership-fake-super.js'
@@ -16,7 +18,9 @@ import { renderFakerootState } from './ownership-fakeroot.js'
 import { choosePristine, commitServedTree } from './select-pristine.js'
 import { SpoolFile } from './spool-file.js'
 import { spoolServedNames } from './spool-served-names.js'
+import { DEFAULT_RESERVE_INODES, SpaceWatch, type SpaceReserve } from './space-watch.js'
 import { TarHeaderGuard } from './tar-header-guard.js'
+import { MemTreeFs } from './tree-fs.js'
 import { TreeWriter, type EntryHeader, type FileSink } from './tree-writer.js'
 
 export interface UnpackLimits {
@@ -25,8 +29,10 @@ export interface UnpackLimits {
   maxUnpackedBytes: number
   maxPathBytes: number
   maxDepth: number
-  /** Largest pax or GNU long-name header payload. */
+  /** Largest pax header payload (GNU long names are held to maxPathBytes). */
   maxHeaderBytes: number
+  /** Most records in one pax header. */
+  maxPaxRecords: number
 }
 
 export const DEFAULT_UNPACK_LIMITS: Readonly<UnpackLimits> = {
@@ -35,6 +41,7 @@ export const DEFAULT_UNPACK_LIMITS: Readonly<UnpackLimits> = {
   maxPathBytes: 4096,
   maxDepth: 256,
   maxHeaderBytes: 1024 * 1024,
+  maxPaxRecords: 1000,
 }
 
 export interface UnpackOptions {
@@ -59,6 +66,21 @@ export interface UnpackOptions {
   /** bz2 only: force seek-bzip ('js') or a native tool; default auto. */
   decoder?: DecoderChoice
   limits?: Partial<UnpackLimits>
+  /**
+   * Kept free on `dest`'s file system while unpacking (E_NO_SPACE otherwise).
+   * Default: DEFAULT_CONFIG's reserveBytes and DEFAULT_RESERVE_INODES.
+   */
+  reserve?: Partial<SpaceReserve>
+}
+
+/** What `checkArchive` needs: everything of an unpack but where it goes. */
+export type CheckArchiveOptions = Omit<UnpackOptions, 'dest' | 'backend' | 'reserve'>
+
+export interface CheckArchiveResult {
+  /** Names the unpack would make (the tree root and implicit folders included). */
+  entries: number
+  md5: string
+  warnings: string[]
 }
 
 export interface UnpackResult {
@@ -107,8 +129,24 @@ export const unpackBuild = async (opts: UnpackOptions): Promise<UnpackResult> =>
   }
 }
 
-const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResult> => {
-  const { tarball, backend } = opts
+interface EntriesRead {
+  writer: TreeWriter
+  md5: string
+  warnings: string[]
+  warn: (w: string) => void
+  meter: ProgressMeter
+}
+
+/** Where `readEntries` writes: the staging tree and its meta spool, watched for space; or nowhere (a check). */
+type EntriesTarget = { kind: 'disk', tree: string, backend: Backend, spool: SpoolFile, space: SpaceWatch } | { kind: 'check' }
+
+/**
+ * The whole read side of an unpack, for `unpackBuild` and `checkArchive`
+ * alike: tarball (1 MiB reads, md5) -> decoder -> header guard -> tar-stream
+ * -> tree writer, with every check and limit.
+ */
+const readEntries = async (opts: CheckArchiveOptions, target: EntriesTarget): Promise<EntriesRead> => {
+  const { tarball } = opts
   const limits = { ...DEFAULT_UNPACK_LIMITS, ...opts.limits }
   const log = opts.log ?? silentLog
   const warnings: string[] = []
@@ -124,13 +162,16 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   const { format, warning } = detectArchiveFormat(head, tarball)
   if (warning !== undefined) warn(warning)
   const spec = chooseDecoder(format, opts.decoder ?? 'auto', (t) => findOnPath(t), xzDecodesThreaded)
-  log('debug', `unpacking ${tarball} (${format}, ${spec.kind === 'js' ? 'seek-bzip' : spec.command}) into ${dest} for ${backend}`)
+  const decoding = `${tarball} (${format}, ${spec.kind === 'js' ? 'seek-bzip' : spec.command})`
+  log('debug', target.kind === 'check' ? `checking ${decoding}` : `unpacking ${decoding} into ${target.tree} for ${target.backend}`)
 
-  const tree = join(dest, 'tree')
-  await mkdir(tree, { mode: 0o700 })
   const guard = new TarHeaderGuard(tarball, limits)
-  const metaSpool = new SpoolFile(join(dest, 'meta.spool'))
-  const writer = new TreeWriter({ root: tree, backend, limits, now: Math.floor(Date.now() / 1000), paxRaw: guard.paxRaw, spool: metaSpool })
+  const now = Math.floor(Date.now() / 1000)
+  const space = target.kind === 'disk' ? target.space : undefined
+  const writer = target.kind === 'disk'
+    ? new TreeWriter({ root: target.tree, backend: target.backend, limits, now, paxRaw: guard.paxRaw, spool: target.spool })
+    : new TreeWriter({ root: '/check', backend: 'fake-super', limits, now, paxRaw: guard.paxRaw, spool: { append: () => {} }, fs: new MemTreeFs('/check') })
+  const heap = new HeapWatch(opts.build === undefined ? tarball : `build ${opts.build} (${tarball})`)
   const md5 = createHash('md5')
   const meter = new ProgressMeter({ step: 'unpack', bytesTotal: size, onProgress: opts.onProgress, ...(opts.build === undefined ? {} : { build: opts.build }) })
   const tap = new Transform({
@@ -160,6 +201,9 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
     stream.on('error', () => { /* the pipeline reports it */ })
     let file: FileSink | undefined
     try {
+      heap.entry(entries)
+      // the store's reserve, before anything of this entry is made
+      space?.charge(h.type === 'file' ? h.size : 0, inodesOf(h.name))
       file = writer.begin(h as unknown as EntryHeader)
     } catch (er) {
       fail(er)
@@ -202,7 +246,7 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
     // however the pipeline ended, no decoder process or thread outlives the unpack
     decoder.destroy()
     opts.signal?.removeEventListener('abort', onAbort)
-    metaSpool.close()
+    if (target.kind === 'disk') target.spool.close()
     if (sink !== undefined) {
       sink.close()
       sink = undefined
@@ -215,6 +259,46 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   const digest = md5.digest('hex')
   if (opts.expectedMd5 !== undefined && opts.expectedMd5.toLowerCase() !== digest) throw md5Mismatch(tarball, digest, opts.expectedMd5)
   opts.signal?.throwIfAborted()
+  return { writer, md5: digest, warnings, warn, meter }
+}
+
+/** Inodes an entry named `name` can create: itself and each parent folder (an upper bound). */
+const inodesOf = (name: string): number => {
+  let n = 1
+  for (let i = name.indexOf('/'); i >= 0 && i < name.length - 1; i = name.indexOf('/', i + 1)) n++
+  return n
+}
+
+/**
+ * Run a tarball through the whole unpack path (decoder, header guard, every
+ * entry check and limit, md5) writing nothing: the tree writer works on an
+ * index in memory (MemTreeFs) instead of the disk, so no store is needed.
+ * What passes here unpacks on any store with room for it (`ingest --check`,
+ * prepare-stick's read-back at the NOC).
+ */
+export const checkArchive = async (opts: CheckArchiveOptions): Promise<CheckArchiveResult> => {
+  try {
+    const { writer, md5, warnings, meter } = await readEntries(opts, { kind: 'check' })
+    meter.finish()
+    return { entries: writer.names, md5, warnings }
+  } catch (er) {
+    if (opts.signal?.aborted === true) {
+      const reason: unknown = opts.signal.reason
+      throw reason instanceof XsError ? reason : new XsError('E_INTERNAL', `checking ${opts.tarball} was aborted`, { path: opts.tarball, cause: reason })
+    }
+    throw await preferChecksumError(opts, archiveError(opts.tarball, er))
+  }
+}
+
+const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResult> => {
+  const { tarball, backend } = opts
+  const log = opts.log ?? silentLog
+  const tree = join(dest, 'tree')
+  await mkdir(tree, { mode: 0o700 })
+  const reserve = { bytes: opts.reserve?.bytes ?? DEFAULT_CONFIG.reserveBytes, inodes: opts.reserve?.inodes ?? DEFAULT_RESERVE_INODES }
+  const space = new SpaceWatch(dest, reserve, opts.build === undefined ? tarball : `build ${opts.build}`)
+  const metaSpool = new SpoolFile(join(dest, 'meta.spool'))
+  const { md5: digest, warn, warnings, meter } = await readEntries(opts, { kind: 'disk', tree, backend, spool: metaSpool, space })
 
   const pristine = choosePristine(tree)
   const root = join(dest, 'root')
@@ -280,7 +364,7 @@ const archiveError = (tarball: string, er: unknown): XsError => {
 }
 
 /** An archive that does not unpack and does not match its md5 is a bad copy: say so. */
-const preferChecksumError = async (opts: UnpackOptions, er: XsError): Promise<XsError> => {
+const preferChecksumError = async (opts: CheckArchiveOptions, er: XsError): Promise<XsError> => {
   const archive = er.code === 'E_ARCHIVE_CORRUPT' || er.code === 'E_ARCHIVE_UNSAFE' || er.code === 'E_ARCHIVE_FORMAT'
   // A streamed source is a copy still being written: its file cannot be read back whole here.
   if (!archive || opts.expectedMd5 === undefined || opts.source !== undefined) return er
@@ -329,8 +413,8 @@ const recordOwnership = async (dest: string, root: string, backend: UnpackOption
       const type = meta.mode & S_IFMT
       if (firstOfInode && type === S_IFREG) served.bytes += meta.size
       if (meta.capability !== undefined) served.capabilities++
-      if (type === S_IFDIR) utimesSync(fsPath(root, name.path), meta.mtime, meta.mtime)
-      else if (name.converted) lutimesSync(fsPath(root, name.path), meta.mtime, meta.mtime)
+      if (type === S_IFDIR) utimesSync(fsPath(root, name.path), fileTime(meta.mtime), fileTime(meta.mtime))
+      else if (name.converted) lutimesSync(fsPath(root, name.path), fileTime(meta.mtime), fileTime(meta.mtime))
       if (backend === 'fake-super') out.append(renderFattrDump([{ path: name.path, meta }]))
       else if (firstOfInode) out.append(renderFakerootState([{ dev: name.dev, ino: name.ino, nlink: name.nlink, meta }]))
     })
