@@ -74,7 +74,7 @@ t.test('a full store: refused up front, or aborted mid-unpack; nothing lost', as
     const big = await sampleBuild(dir, '45', '', withFile('usr/big', randomBytes(Math.floor(free0 * 0.45 * MiB)).toString('latin1')))
     const { log, text } = logSink()
     await t.rejects(ingest({ config, source: stickOf(dir, [big]), log }), {
-      name: 'XsError', code: 'E_NO_SPACE', message: /the store .* needs (\d+) MB \(copy \d+ MB \+ unpacked trees about \d+ MB \+ reserve 0 MB\) but has \d+ MB free/,
+      name: 'XsError', code: 'E_NO_SPACE', message: /the store .* needs (\d+) MB \(copy \d+ MB \+ unpacked trees about \d+ MB \+ reserve 0 MB, the "reserve" setting\) but has \d+ MB free/,
     })
     t.notMatch(text(), /Copying/, 'nothing was copied')
     t.ok(Math.abs(freeMiB(mnt) - free0) < 1, 'the free space is unchanged')

@@ -49,7 +49,7 @@ t.test('xs-rsync sign refuses: no passphrase, wrong key, junk manifest, passphra
     [['sign', m, '--key', join(dir, 'sec.asc')], 'E_KEYRING', /protected by a passphrase and none was given/],
     [['sign', m, '--key', join(dir, 'pub.asc')], 'E_KEYRING', /not an OpenPGP secret key/],
     [['sign', join(dir, 'manifest.sha1'), '--key', join(dir, 'sec.asc')], 'E_MANIFEST', /manifest\.sha1 line 1: not a sha1sum line/],
-    [['sign', m, '--key', join(dir, 'sec.asc'), '--passphrase', 'rsa secret'], 'E_USAGE', /Unknown option '--passphrase'/],
+    [['sign', m, '--key', join(dir, 'sec.asc'), '--passphrase', 'rsa secret'], 'E_USAGE', /unknown option "--passphrase" for "xs-rsync sign" \(did you mean "--passphrase-file"\?\)/],
     [['sign', m], 'E_USAGE', /usage: xs-rsync sign/],
   ]
   for (const [args, code, re] of cases) {

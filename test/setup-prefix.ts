@@ -99,6 +99,6 @@ t.test('refusals: a path systemd cannot take, setup as non-root', async (t) => {
   t.same(readdirSync(prefix), [], 'nothing written')
   const user = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, XS_BIN, 'setup'],
     { encoding: 'utf8', timeout: 60_000 })
-  t.equal(user.status, 2, 'E_USAGE')
-  t.match(user.stderr, /run it as root \(or with --dry-run/)
+  t.equal(user.status, 9, 'E_PERMISSION')
+  t.match(user.stderr, /FAILED: permission denied: setup changes the system: run it as root \(or with --dry-run.*Run the command as root/)
 })

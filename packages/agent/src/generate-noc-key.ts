@@ -20,6 +20,10 @@ export const parseUserID = (s: string): UserID => {
   if ((uid.name ?? '') === '' && uid.email === undefined) throw new XsError('E_USAGE', 'the key needs a user id such as "School NOC <noc@example.org>"')
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f<>]/.test(uid.name ?? '')) throw new XsError('E_USAGE', `user id ${JSON.stringify(s)} is not "Name <email>"`, { actual: s })
+  // what openpgp accepts as an e-mail address (its own check only says "Invalid user ID format")
+  if (uid.email !== undefined && !/^[^\p{C}\p{Z}@<>\\]+@[^\p{C}\p{Z}@<>\\]+[^\p{C}\p{Z}\p{P}]$/u.test(uid.email)) {
+    throw new XsError('E_USAGE', `user id ${JSON.stringify(s)}: "${uid.email}" is not an e-mail address such as noc@example.org`, { actual: s })
+  }
   return uid
 }
 

@@ -76,6 +76,7 @@ const readKeyFile = async (file: string): Promise<Key[]> => {
     if (st.size > MAX_KEY_FILE_BYTES) throw new Error(`larger than ${MAX_KEY_FILE_BYTES} bytes`)
     return await parseKeyFile(await readFile(file))
   } catch (er) {
+    if ((er as NodeJS.ErrnoException).code === 'ENOENT') throw new XsError('E_NOT_FOUND', `the key file ${file} does not exist`, { path: file, cause: er })
     throw new XsError('E_KEYRING', `${file} is not a readable OpenPGP key file: ${(er as Error).message}`, { path: file, cause: er })
   }
 }

@@ -42,3 +42,14 @@ export const parseMountInfo = (text: string): MountEntry[] => {
   }
   return out
 }
+
+/** The mount that holds `path` (absolute, symlinks resolved): the deepest mount point above it. Pure. */
+export const mountContaining = (entries: readonly MountEntry[], path: string): MountEntry | undefined => {
+  let best: MountEntry | undefined
+  for (const e of entries) {
+    const inside = path === e.mountPoint || path.startsWith(e.mountPoint === '/' ? '/' : `${e.mountPoint}/`)
+    // a later line for the same point is mounted over the earlier one
+    if (inside && (best === undefined || e.mountPoint.length >= best.mountPoint.length)) best = e
+  }
+  return best
+}

@@ -1,17 +1,17 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto'
-import { lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, realpath, rename, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { PrivateKey } from 'openpgp'
 import {
-  DEFAULT_CONFIG, fsyncDir, ProgressMeter, silentLog, XsError, type LogFn, type OnProgress,
+  DEFAULT_CONFIG, fsyncDir, ProgressMeter, silentLog, toXsError, XsError, type LogFn, type OnProgress,
 } from '@xs-rsync/core'
 import { checkBuildName, parseMd5File } from '@xs-rsync/publisher'
 import { ingest, type IngestResult } from './ingest.js'
 import type { HashAlgo, ManifestEntry } from './manifest.js'
+import { mountContaining, parseMountInfo } from './mount-info.js'
 import { renderManifest } from './render-manifest.js'
 import { readSigningKey, signDetached } from './sign-detached.js'
-import { freeBytes } from './space-check.js'
 import { checkStickLayouts, stickLayout, type StickBuildLayout } from './stick-layout.js'
 import { verifyDetachedSignature } from './verify-signature.js'
 
@@ -76,7 +76,8 @@ interface PlannedBuild {
 /** Sizes of a regular source file (symlinks followed: these are the NOC's own files). */
 const regularSize = async (path: string): Promise<number> => {
   const st = await stat(path).catch((er: unknown) => {
-    throw new XsError('E_NOT_FOUND', `${path} cannot be read: ${(er as Error).message}`, { path, cause: er })
+    if ((er as NodeJS.ErrnoException).code !== 'ENOENT') throw toXsError(er)
+    throw new XsError('E_NOT_FOUND', `${path} does not exist`, { path, cause: er })
   })
   if (!st.isFile()) throw new XsError('E_BUILD_INCOMPLETE', `${path} is not a regular file`, { path })
   return st.size
@@ -91,6 +92,7 @@ const readSide = async (path: string): Promise<string> => {
 
 /** Check one build's files and settle its NAME. */
 const planBuild = async (b: PrepareBuild): Promise<PlannedBuild> => {
+  await regularSize(b.tarball)
   const siblings = await readdir(dirname(b.tarball)).catch((er: unknown) => {
     throw new XsError('E_NOT_FOUND', `cannot list the folder of ${b.tarball}: ${(er as Error).message}`, { path: b.tarball, cause: er })
   })
@@ -207,9 +209,11 @@ const readBack = async (out: string, key: PrivateKey | undefined, log: LogFn, on
  * build's tarball, .md5 (made when missing, checked when given), .contents
  * and .name (made from `name` when missing), manifest.sha256 and
  * manifest.sha1 over exactly those files, and a detached signature of each
- * manifest when `signKey` is given. Everything is written into a staging
- * folder on the stick, fsynced, and renamed into place, so a half-written
- * xs-xobuilds/ is never visible; then the folder is read back through the
+ * manifest when `signKey` is given. OUT must exist (it is the stick's mount
+ * point; a mistyped one must not fill this computer's disk). Everything is
+ * written into a staging folder on the stick, fsynced, and renamed into place,
+ * so a half-written xs-xobuilds/ is never visible (on fusefat, which loses a
+ * renamed folder's contents, in place with the manifests last); then the folder is read back through the
  * agent's `ingest --check` path, and removed again if that fails.
  */
 export const prepareStick = async (opts: PrepareStickOptions): Promise<PrepareStickResult> => {
@@ -239,18 +243,37 @@ export const prepareStick = async (opts: PrepareStickOptions): Promise<PrepareSt
   checkStickLayouts(plans.map((p) => p.layout))
 
   step(`Checking free space on ${opts.out}`)
-  await mkdir(opts.out, { recursive: true })
+  const outSt = await stat(opts.out).catch((er: unknown) => {
+    if ((er as NodeJS.ErrnoException).code !== 'ENOENT') throw er
+    throw new XsError('E_NOT_FOUND', `${opts.out} does not exist: mount the stick there first (the folder is never created, ` +
+      'so that a mistyped mount point cannot fill this computer\'s disk)', { path: opts.out, cause: er })
+  })
+  if (!outSt.isDirectory()) throw new XsError('E_USAGE', `${opts.out} is not a folder: --out names the stick's mount point`, { path: opts.out })
+  const outReal = await realpath(opts.out)
+  const mount = mountContaining(parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')), outReal)
+  if (mount !== undefined && mount.mountPoint !== outReal) {
+    log('warning', `${opts.out} is not a mount point: the builds go to the filesystem mounted at ${mount.mountPoint} (${mount.source}), not to a stick of their own`)
+  }
+  // fusefat loses the contents of a renamed folder: there the files are
+  // written in place, the manifests and signatures last, so a stick left
+  // half-written has no manifest and every server refuses it.
+  const inPlace = mount?.fsType === 'fuse.fusefat'
   const replaceEmpty = await checkTarget(dir)
   const total = plans.reduce((n, p) => n + p.tarballBytes + p.contentsBytes, 0)
   const need = total + SLACK_BYTES
-  const free = await freeBytes(opts.out)
-  if (free < need) {
+  const fs = await statfs(opts.out)
+  if (fs.blocks === 0) {
+    // fusefat reports a FAT32 stick's size as 0: nothing to compare with
+    log('warning', `${opts.out} does not report its size (a FUSE mount such as fusefat): free space not checked; ` +
+      `the builds need ${Math.ceil(need / 1024 / 1024)} MB`)
+  } else if (fs.bavail * fs.bsize < need) {
+    const free = fs.bavail * fs.bsize
     throw new XsError('E_NO_SPACE', `${opts.out} needs ${Math.ceil(need / 1024 / 1024)} MB for these builds but has ${Math.floor(free / 1024 / 1024)} MB free`,
       { path: opts.out, expected: need, actual: free })
   }
 
-  const staging = join(opts.out, `.xs-xobuilds.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
-  await mkdir(staging, { mode: 0o755 })
+  const staging = inPlace ? dir : join(opts.out, `.xs-xobuilds.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  if (!(inPlace && replaceEmpty)) await mkdir(staging, { mode: 0o755 })
   let committed = false
   try {
     step(`Copying ${(total / 1024 / 1024).toFixed(1)} MB and hashing it`)
@@ -291,8 +314,10 @@ export const prepareStick = async (opts: PrepareStickOptions): Promise<PrepareSt
 
     step(`Putting ${dir} in place`)
     await fsyncDir(staging)
-    if (replaceEmpty) await rmdir(dir)
-    await rename(staging, dir)
+    if (!inPlace) {
+      if (replaceEmpty) await rmdir(dir)
+      await rename(staging, dir)
+    }
     committed = true
     await fsyncDir(opts.out)
 

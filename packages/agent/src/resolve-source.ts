@@ -83,6 +83,22 @@ export const resolveSource = async (source: string, opts: ResolveSourceOptions):
     throw new XsError('E_NOT_FOUND', `${abs} is neither a folder nor a block device`, { path: abs })
   }
   const device = await realpath(abs)
+  if (process.geteuid?.() !== 0) {
+    // Without root, blkid cannot read the device and mount is refused: say so
+    // rather than "no filesystem". A stick someone else mounted is read there.
+    const mountedAt = findMountOf(parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')), device, majorMinor(st.rdev))
+    if (mountedAt === undefined) {
+      throw new XsError('E_PERMISSION', `${device} is not mounted, and only root may read and mount a device`, { path: device })
+    }
+    log('info', `${device} is already mounted at ${mountedAt.mountPoint}; reading it there`)
+    return {
+      ...(await folderSource(mountedAt.mountPoint, device)),
+      device,
+      fsType: mountedAt.fsType,
+      shortNamesUpperCase: mountedAt.fsType === 'fuse.fusefat',
+      release: noop,
+    }
+  }
   const probe = await probeFilesystem(device)
   const fsType = probe.type
   const label = describeDevice(device, probe)

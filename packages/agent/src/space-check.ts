@@ -29,9 +29,9 @@ export const spaceNeeded = (copyBytes: number, tarballBytes: number, reserve: nu
 
 const mb = (n: number): string => `${Math.ceil(n / MB)} MB`
 
-/** "1200 MB (copy 300 MB + unpacked trees about 900 MB + reserve 512 MB)" */
+/** "1200 MB (copy 300 MB + unpacked trees about 900 MB + reserve 512 MB, the "reserve" setting)" */
 export const describeNeed = (need: SpaceNeed): string =>
-  `${mb(need.total)} (copy ${mb(need.copy)} + unpacked trees about ${mb(need.unpacked)} + reserve ${mb(need.reserve)})`
+  `${mb(need.total)} (copy ${mb(need.copy)} + unpacked trees about ${mb(need.unpacked)} + reserve ${mb(need.reserve)}, the "reserve" setting)`
 
 /**
  * Free bytes for an unprivileged writer on the filesystem that holds, or will

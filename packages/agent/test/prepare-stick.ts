@@ -105,7 +105,7 @@ t.test('refusals leave nothing on the stick', async (t) => {
     ['name not allowed', { out, builds: [{ tarball: badName }] }, 'E_BUILD_NAME', /not allowed/],
     ['same name twice', { out, builds: [{ tarball: good }, { tarball: noName, name: '44' }] }, 'E_BUILD_NAME', /44 is given to more than one build/],
     ['no build', { out, builds: [] }, 'E_USAGE', /no build given/],
-    ['missing tarball', { out, builds: [{ tarball: join(dir, 'b', 'os49-tree.tar.bz2') }] }, 'E_BUILD_INCOMPLETE', /os49\.contents/],
+    ['missing tarball', { out, builds: [{ tarball: join(dir, 'b', 'os49-tree.tar.bz2') }] }, 'E_NOT_FOUND', /os49-tree\.tar\.bz2 does not exist$/],
     ['protected key without its passphrase', { out, builds: [{ tarball: good }], signKey: key.secretBinary }, 'E_KEYRING', /passphrase/],
     ['wrong passphrase', { out, builds: [{ tarball: good }], signKey: key.secretBinary, passphrase: 'nope' }, 'E_KEYRING', /cannot unlock/],
     ['a public key to sign with', { out, builds: [{ tarball: good }], signKey: key.publicArmored }, 'E_KEYRING', /not an OpenPGP secret key/],
@@ -118,6 +118,14 @@ t.test('refusals leave nothing on the stick', async (t) => {
   ac.abort(new Error('stopped'))
   await t.rejects(prepareStick({ out, builds: [{ tarball: good }], signal: ac.signal }), /stopped/)
   t.same(leftovers(out), [], 'stopped: staging removed')
+})
+
+t.test('a stick folder that does not exist is refused, never created (a mistyped mount point)', async (t) => {
+  const dir = t.testdir({ b: {} })
+  const good = makeBuild(join(dir, 'b'), 'os44-tree.tar.bz2', { name: '44' })
+  await t.rejects(prepareStick({ out: join(dir, 'media', 'stick'), builds: [{ tarball: good }] }),
+    { code: 'E_NOT_FOUND', message: /media\/stick does not exist: mount the stick there first/ })
+  t.same(readdirSync(dir), ['b'], 'nothing created')
 })
 
 t.test('a stick folder that already holds something is refused untouched', async (t) => {

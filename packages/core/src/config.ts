@@ -73,15 +73,18 @@ export const parseSize = (s: string): number | undefined => {
 }
 
 /**
- * Set one key to a string value, checked. Throws E_CONFIG naming `where`.
+ * Set one key to a string value, checked. Throws E_CONFIG naming `where` (a
+ * file and line), or, for a command-line flag (`where` undefined), E_USAGE
+ * naming the flag.
  */
-export const setConfigValue = (cfg: Partial<XsConfig>, key: string, value: string, where: string): void => {
+export const setConfigValue = (cfg: Partial<XsConfig>, key: string, value: string, where?: string): void => {
   if (!Object.hasOwn(CONFIG_KEYS, key)) {
-    throw new XsError('E_CONFIG', `${where}: unknown setting "${key}"`, { path: where, entry: key })
+    throw new XsError('E_CONFIG', `${where ?? 'the command line'}: unknown setting "${key}"`, { path: where, entry: key })
   }
   const field = CONFIG_KEYS[key as ConfigKey]
-  const bad = (why: string): XsError =>
-    new XsError('E_CONFIG', `${where}: ${key} = "${value}": ${why}`, { path: where, entry: key, actual: value })
+  const bad = (why: string): XsError => where === undefined
+    ? new XsError('E_USAGE', `--${key} "${value}": ${why}`, { entry: key, actual: value })
+    : new XsError('E_CONFIG', `${where}: ${key} = "${value}": ${why}`, { path: where, entry: key, actual: value })
   switch (field) {
     case 'backend':
       if (value !== 'fake-super' && value !== 'fakeroot') throw bad('must be fake-super or fakeroot')

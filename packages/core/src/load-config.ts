@@ -18,6 +18,7 @@ export const loadConfig = async (
     const code = (er as NodeJS.ErrnoException).code
     if (!(code === 'ENOENT' && file === undefined)) {
       if (er instanceof XsError) throw er
+      if (code === 'ENOENT') throw new XsError('E_NOT_FOUND', `config file ${path} does not exist`, { path, cause: er })
       throw new XsError('E_CONFIG', `cannot read config file ${path}: ${(er as Error).message}`, { path, cause: er })
     }
   }

@@ -1,4 +1,4 @@
-import { ERROR_TABLE, type ErrorCode, isErrorCode } from './error-codes.js'
+import { adviceFor, ERROR_TABLE, type Audience, type ErrorCode, isErrorCode } from './error-codes.js'
 
 export interface XsErrorData {
   /** The file or device the error is about. */
@@ -48,7 +48,8 @@ export const toXsError = (er: unknown): XsError => {
   const msg = e instanceof Error ? e.message : String(er)
   if (isErrorCode(errno)) return new XsError(errno, msg, { cause: er })
   const code: ErrorCode =
-    errno === 'ENOSPC' || errno === 'EDQUOT' ? 'E_NO_SPACE'
+    (errno === 'EACCES' || errno === 'EPERM') && process.getuid?.() !== 0 ? 'E_PERMISSION'
+    : errno === 'ENOSPC' || errno === 'EDQUOT' ? 'E_NO_SPACE'
       : errno === 'ENOENT' ? 'E_NOT_FOUND'
         : errno === 'EIO' || errno === 'ENXIO' || errno === 'ENODEV' ? 'E_IO'
           : typeof errno === 'string' && errno.startsWith('E') && errno.length < 16 ? 'E_IO'
@@ -56,6 +57,6 @@ export const toXsError = (er: unknown): XsError => {
   return new XsError(code, msg, path === undefined ? { cause: er } : { path, cause: er })
 }
 
-/** The line a person reads when a job fails. */
-export const describeError = (er: XsError): string =>
-  `${ERROR_TABLE[er.code].summary}: ${er.message}. ${ERROR_TABLE[er.code].advice}`
+/** The line a person reads when a job fails; the advice is written for `audience`. */
+export const describeError = (er: XsError, audience: Audience = 'school'): string =>
+  `${ERROR_TABLE[er.code].summary}: ${er.message.replace(/\.+$/, '')}. ${adviceFor(er.code, audience)}`

@@ -1,37 +1,25 @@
-import { parseArgs } from 'node:util'
 import { basename } from 'node:path'
 import { readFileSync } from 'node:fs'
 import {
-  describeError, escapeControl, formatProgress, loadConfig, toXsError, XsError,
-  type Backend, type LogFn, type SecurityMode, type XsConfig,
+  CONFIG_KEYS, describeError, ERROR_TABLE, escapeControl, formatProgress, loadConfig, setConfigValue, toXsError, XsError,
+  type Audience, type LogFn, type XsConfig,
 } from '@xs-rsync/core'
-import { ALIASES, COMMANDS } from './commands.js'
-import { OPTIONS } from './options.js'
+import { ALIASES, audienceOf, COMMANDS } from './commands.js'
 import { renderHelp } from './help.js'
+import { parseCommandLine } from './parse-command-line.js'
 import { terminalSink } from './terminal-sink.js'
 import type { CommandRun, OptionValues } from './command-context.js'
 
 const version = (): string =>
   (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
-/** Flags that override config keys. */
-const configOverrides = (v: OptionValues): Partial<XsConfig> => {
+/** Flags that override config keys: every config key is a flag of the same name. */
+export const configOverrides = (v: OptionValues): Partial<XsConfig> => {
   const o: Partial<XsConfig> = {}
-  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? v[k] : undefined)
-  const root = str('root'); if (root !== undefined) o.root = root
-  const conf = str('rsyncd-conf'); if (conf !== undefined) o.rsyncdConf = conf
-  const tpl = str('rsyncd-template'); if (tpl !== undefined) o.rsyncdTemplate = tpl
-  const keyring = str('keyring'); if (keyring !== undefined) o.keyring = keyring
-  const sock = str('syslog-socket'); if (sock !== undefined) o.syslogSocket = sock
-  const backend = str('backend')
-  if (backend !== undefined) {
-    if (backend !== 'fake-super' && backend !== 'fakeroot') throw new XsError('E_USAGE', `--backend must be fake-super or fakeroot, not "${backend}"`)
-    o.backend = backend satisfies Backend
-  }
-  const security = str('security')
-  if (security !== undefined) {
-    if (security !== 'enforcing' && security !== 'permissive') throw new XsError('E_USAGE', `--security must be enforcing or permissive, not "${security}"`)
-    o.security = security satisfies SecurityMode
+  for (const key of Object.keys(CONFIG_KEYS)) {
+    const value = v[key]
+    // a yes/no setting is a flag without a value
+    if (typeof value === 'string' || value === true) setConfigValue(o, key, value === true ? 'yes' : value)
   }
   return o
 }
@@ -49,24 +37,22 @@ export const main = async (argv: string[]): Promise<number> => {
   if (alias !== undefined) args = [alias, ...args]
 
   let log: LogFn = terminalSink((s) => process.stderr.write(s))
+  let audience: Audience = 'school'
   const closers: (() => Promise<void>)[] = []
+  const ac = new AbortController()
+  let interrupted = 'it stopped before the end'
   try {
-    let parsed
-    try {
-      parsed = parseArgs({
-        args,
-        options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) =>
-          [k, o.short === undefined ? { type: o.type } : { type: o.type, short: o.short }])),
-        allowPositionals: true,
-        strict: true,
-      })
-    } catch (er) {
-      throw new XsError('E_USAGE', (er as Error).message)
-    }
-    const values = parsed.values as OptionValues
-    const [command, ...positionals] = parsed.positionals
+    const { command, positionals, values } = parseCommandLine(args)
+    audience = audienceOf(command, positionals)
     if (values.version === true) {
-      process.stdout.write(version() + '\n')
+      process.stdout.write(`xs-rsync ${version()}\n`)
+      return 0
+    }
+    if (command === 'help') {
+      const [topic, ...more] = positionals
+      if (more.length > 0) throw new XsError('E_USAGE', 'usage: xs-rsync help [COMMAND]')
+      const { command: cmd } = parseCommandLine(topic === undefined ? [] : [topic])
+      process.stdout.write(renderHelp(cmd))
       return 0
     }
     if (command === undefined || values.help === true) {
@@ -74,13 +60,8 @@ export const main = async (argv: string[]): Promise<number> => {
       return command === undefined && values.help !== true ? 2 : 0
     }
     const info = COMMANDS[command]
-    if (info === undefined) throw new XsError('E_USAGE', `unknown command "${command}" (see xs-rsync --help)`)
-    for (const name of Object.keys(values)) {
-      const spec = OPTIONS[name]
-      if (spec !== undefined && !spec.commands.includes('*') && !spec.commands.includes(command)) {
-        throw new XsError('E_USAGE', `--${name} does not apply to "${command}"`)
-      }
-    }
+    if (info === undefined) throw new XsError('E_USAGE', `unknown command "${command}" (see "xs-rsync help")`)
+    interrupted = info.interrupted ?? interrupted
 
     const config = await loadConfig(typeof values.config === 'string' ? values.config : undefined, configOverrides(values))
     const sinks: LogFn[] = []
@@ -100,11 +81,13 @@ export const main = async (argv: string[]): Promise<number> => {
     }
     log = (level, msg) => { for (const s of sinks) s(level, msg) }
 
-    const ac = new AbortController()
     const onSignal = (sig: NodeJS.Signals): void => {
-      if (ac.signal.aborted) process.exit(130)
+      if (ac.signal.aborted) {
+        log('err', `FAILED: ${describeError(new XsError('E_INTERRUPTED', `received ${sig} again: stopped at once, cleanup skipped`), audience)}`)
+        process.exit(ERROR_TABLE.E_INTERRUPTED.exit)
+      }
       log('warning', `received ${sig}, stopping`)
-      ac.abort(new XsError('E_INTERNAL', `interrupted by ${sig}`))
+      ac.abort(new XsError('E_INTERRUPTED', `${interrupted} (received ${sig})`))
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -126,8 +109,10 @@ export const main = async (argv: string[]): Promise<number> => {
       process.off('SIGTERM', onSignal)
     }
   } catch (caught) {
-    const er = toXsError(caught)
-    log('err', `FAILED: ${describeError(er)}`)
+    let er = toXsError(caught)
+    // Whatever a stopped step threw (a killed child, an abort), the outcome is "interrupted".
+    if (ac.signal.aborted && er.code !== 'E_INTERRUPTED') er = toXsError(ac.signal.reason)
+    log('err', `FAILED: ${describeError(er, audience)}`)
     if (er.code === 'E_INTERNAL' && er.cause instanceof Error && er.cause.stack !== undefined) {
       log('debug', er.cause.stack)
     }

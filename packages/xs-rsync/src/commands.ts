@@ -1,3 +1,5 @@
+import type { Audience } from '@xs-rsync/core'
+
 /**
  * The commands: one line each. The module is src/commands/<name>.ts and is
  * loaded only when that command runs.
@@ -7,22 +9,31 @@ export interface CommandInfo {
   usage: string
   /** Send the log to syslog too (the jobs a person follows in /var/log/user.log). */
   syslog?: boolean
+  /** Who reads its messages (default: the school server's admin). */
+  audience?: Audience
+  /** What an interrupted run leaves, for the "interrupted: ..." line (default "it stopped before the end"). */
+  interrupted?: string
 }
 
 export const COMMANDS: Record<string, CommandInfo> = {
-  ingest: { summary: 'verify and publish the builds on a USB stick', usage: 'ingest [--check] [--allow-downgrade] SOURCE', syslog: true },
-  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true },
-  publish: { summary: 'verify, unpack and publish one build', usage: 'publish BUILDFILE [NAME]', syslog: true },
-  unpack: { summary: 'unpack one build (with its ownership data) for inspection', usage: 'unpack BUILDFILE DESTDIR' },
+  ingest: { summary: 'verify and publish the builds on a USB stick', usage: 'ingest [--check] [--allow-downgrade] SOURCE', syslog: true, interrupted: 'nothing was published' },
+  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true, interrupted: 'nothing was published' },
+  publish: { summary: 'verify, unpack and publish one build', usage: 'publish BUILDFILE [NAME]', syslog: true, interrupted: 'nothing was published' },
+  unpack: { summary: 'unpack one build (with its ownership data) for inspection', usage: 'unpack BUILDFILE DESTDIR', interrupted: 'the build was not unpacked' },
   list: { summary: 'list the published builds', usage: 'list [--json]' },
   status: { summary: 'show the ingest in progress, the last result and the builds', usage: 'status [--json]' },
   serve: { summary: 'run the rsync daemon in the foreground on the generated config', usage: 'serve [--address 127.0.0.1] [--port 873]' },
   setup: { summary: 'install on this server: service user, store, config, systemd units, udev rule', usage: 'setup [--prefix DIR] [--dry-run]' },
   watch: { summary: 'watch for USB sticks and ingest each one (when there is no udev rule)', usage: 'watch', syslog: true },
-  'prepare-stick': { summary: 'NOC: write builds, manifests and signatures to a stick, then check it', usage: 'prepare-stick --out DIR [--sign-key KEYFILE] [--name NAME[,NAME...]] BUILD...' },
-  sign: { summary: 'NOC: make a detached OpenPGP signature of a manifest', usage: 'sign MANIFEST --key KEYFILE [--out SIGFILE]' },
+  'prepare-stick': { summary: 'NOC: write builds, manifests and signatures to a stick, then check it', usage: 'prepare-stick --out DIR [--sign-key KEYFILE] [--name NAME[,NAME...]] BUILD...', audience: 'noc', interrupted: 'the stick is not ready' },
+  sign: { summary: 'NOC: make a detached OpenPGP signature of a manifest', usage: 'sign MANIFEST --key KEYFILE [--out SIGFILE]', audience: 'noc', interrupted: 'no signature was written' },
+  help: { summary: 'show the help of xs-rsync or of one command', usage: 'help [COMMAND]' },
   keys: { summary: 'list, add or remove trusted NOC keys; generate a NOC key', usage: 'keys list [--json] | add KEYFILE... | remove FINGERPRINT... | generate "NAME <EMAIL>" --out DIR' },
 }
+
+/** Who reads the messages of this command line: `keys generate` is the NOC's. */
+export const audienceOf = (command: string | undefined, positionals: readonly string[]): Audience =>
+  command === 'keys' ? (positionals[0] === 'generate' ? 'noc' : 'school') : (command === undefined ? undefined : COMMANDS[command]?.audience) ?? 'school'
 
 /** Old command names (the original xs-rsync scripts) -> command. */
 export const ALIASES: Record<string, string> = {

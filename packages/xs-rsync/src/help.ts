@@ -1,5 +1,17 @@
+import { ERROR_TABLE } from '@xs-rsync/core'
 import { ALIASES, COMMANDS } from './commands.js'
 import { OPTIONS } from './options.js'
+
+/** The "Exit status" lines of every --help, from the error table. Pure. */
+export const renderExitCodes = (): string[] => {
+  const rows = Object.entries(ERROR_TABLE).map(([code, i]) => [String(i.exit), code, i.summary] as const)
+  const w = Math.max(...rows.map((r) => r[1].length))
+  return [
+    'Exit status (what to do: the README, "Exit codes"):',
+    `    0  ${'-'.padEnd(w)}  success`,
+    ...rows.map(([exit, code, summary]) => `  ${exit.padStart(3)}  ${code.padEnd(w)}  ${summary}`),
+  ]
+}
 
 /** Render --help from the command and option tables. Pure. */
 export const renderHelp = (command?: string): string => {
@@ -23,6 +35,6 @@ export const renderHelp = (command?: string): string => {
     const scope = info === undefined && !e[1].commands.includes('*') ? ` [${e[1].commands.join(', ')}]` : ''
     lines.push(`  ${flag(e).padEnd(w)}  ${e[1].help}${scope}`)
   }
-  lines.push('', 'Exit codes and what to do: see the README ("Exit codes").')
+  lines.push('', ...renderExitCodes())
   return lines.join('\n') + '\n'
 }

@@ -1,6 +1,7 @@
 /**
  * The one options table: parseArgs reads it and --help is rendered from it.
- * `commands` lists where a flag applies ('*' = every command).
+ * `commands` lists where a flag applies ('*' = every command). Every key of
+ * the config file (CONFIG_KEYS) is also a flag of the same name.
  */
 export interface OptionSpec {
   type: 'string' | 'boolean'
@@ -13,7 +14,7 @@ export interface OptionSpec {
 
 export const OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help', commands: ['*'] },
-  version: { type: 'boolean', help: 'show the version', commands: ['*'] },
+  version: { type: 'boolean', short: 'V', help: 'show the version', commands: ['*'] },
   config: { type: 'string', arg: 'FILE', help: 'config file (default /etc/xs-rsync/xs-rsync.conf when it exists)', commands: ['*'] },
   root: { type: 'string', arg: 'DIR', help: 'store root (default /library/xs-rsync)', commands: ['*'] },
   'rsyncd-conf': { type: 'string', arg: 'FILE', help: 'generated rsync daemon config (default /etc/xs-rsyncd.conf)', commands: ['*'] },
@@ -21,6 +22,8 @@ export const OPTIONS: Record<string, OptionSpec> = {
   backend: { type: 'string', arg: 'NAME', help: 'ownership backend: fake-super (default) or fakeroot', commands: ['*'] },
   keyring: { type: 'string', arg: 'DIR', help: 'trusted NOC public keys (default /etc/xs-rsync/keys)', commands: ['ingest', 'watch', 'keys'] },
   security: { type: 'string', arg: 'MODE', help: 'enforcing or permissive (default: enforcing when the keyring has a usable key)', commands: ['ingest', 'watch'] },
+  reserve: { type: 'string', arg: 'SIZE', help: 'free space the store keeps, e.g. 512M (default) or 2G', commands: ['ingest', 'watch'] },
+  'mount-base': { type: 'string', arg: 'DIR', help: 'where sticks are mounted (default /run/xs-rsync)', commands: ['ingest', 'watch'] },
   'syslog-socket': { type: 'string', arg: 'PATH', help: 'syslog socket when not under systemd (default /dev/log)', commands: ['*'] },
   'no-syslog': { type: 'boolean', help: 'do not send the log to syslog', commands: ['*'] },
   quiet: { type: 'boolean', short: 'q', help: 'terminal shows warnings and errors only', commands: ['*'] },
@@ -29,6 +32,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   address: { type: 'string', arg: 'ADDR', help: 'address to listen on (default 127.0.0.1)', commands: ['serve'] },
   port: { type: 'string', arg: 'PORT', help: 'port to listen on (default 873)', commands: ['serve'] },
   check: { type: 'boolean', help: 'verify everything, change nothing', commands: ['ingest'] },
+  'allow-sha1': { type: 'boolean', help: 'accept a stick whose only signed manifest is manifest.sha1 (SHA-1 is broken for collisions)', commands: ['ingest', 'watch'] },
   'allow-downgrade': { type: 'boolean', help: 'accept a stick signed earlier than what is published', commands: ['ingest', 'watch'] },
   out: { type: 'string', arg: 'PATH', help: 'prepare-stick: the stick folder; sign: the signature file (default MANIFEST.sig); keys generate: the folder for the new key', commands: ['prepare-stick', 'sign', 'keys'] },
   'sign-key': { type: 'string', arg: 'FILE', help: 'OpenPGP secret key file to sign the manifests with', commands: ['prepare-stick'] },

@@ -10,6 +10,7 @@ export const readKeyFileArg = async (file: string): Promise<Buffer> => {
     if (st.size > MAX_KEY_FILE_BYTES) throw new Error(`larger than ${MAX_KEY_FILE_BYTES} bytes: not a key file`)
     return await readFile(file)
   } catch (er) {
+    if ((er as NodeJS.ErrnoException).code === 'ENOENT') throw new XsError('E_NOT_FOUND', `the key file ${file} does not exist`, { path: file, cause: er })
     throw new XsError('E_KEYRING', `cannot read the key file ${file}: ${(er as Error).message}`, { path: file, cause: er })
   }
 }

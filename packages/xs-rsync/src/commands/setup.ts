@@ -46,7 +46,7 @@ export default async function run (ctx: CommandContext): Promise<number> {
   }
   for (const w of warnings) ctx.log('warning', `setup: ${w}`)
   if (prefix === '' && process.getuid?.() !== 0) {
-    throw new XsError('E_USAGE', 'setup changes the system: run it as root (or with --dry-run to see what it would do)')
+    throw new XsError('E_PERMISSION', 'setup changes the system: run it as root (or with --dry-run to see what it would do)')
   }
   await applySetup(plan, { config, prefix, user: SERVICE_USER, log: ctx.log })
   const done = plan.filter((p) => p.status === 'do').length
