@@ -45,7 +45,7 @@ export const main = async (argv: string[]): Promise<number> => {
     const { command, positionals, values } = parseCommandLine(args)
     audience = audienceOf(command, positionals)
     if (values.version === true) {
-      process.stdout.write(`xs-rsync ${version()}\n`)
+      process.stdout.write(`${version()}\n`)
       return 0
     }
     if (command === 'help') {
