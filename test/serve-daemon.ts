@@ -5,6 +5,7 @@ import t from 'tap'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { ERROR_TABLE } from '@xs-rsync/core'
 import { publishLayout } from '@xs-rsync/publisher'
 import { rawTar } from '../packages/publisher/test/lib/make-archive.js'
 import { archiveEntries } from './lib/archive-entries.js'
@@ -47,8 +48,9 @@ t.test('refuses a busy port', async (t) => {
   t.teardown(() => { s.close() })
   const port = (s.address() as { port: number }).port
   const r = xsRsync(config, ['serve', '--port', String(port)], 30_000)
-  t.equal(r.status, 17)
-  t.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: the port is in use/)
+  t.equal(r.status, ERROR_TABLE.E_PORT_IN_USE.exit, r.stderr)
+  t.match(r.stderr, /FAILED: the port is in use: cannot listen on 127\.0\.0\.1:\d+: another program listens on that port\. Another program/)
+  t.notMatch(r.stderr, /Check that rsync is installed/, 'no advice about rsync or its config')
 })
 
 t.test('fakeroot: a missing, malformed or stale state is refused', async (t) => {

@@ -38,6 +38,7 @@ export const ERROR_TABLE = {
   E_ARCHIVE_FORMAT: { exit: 15, summary: 'build archive format is not supported', advice: 'Builds must be .tar.bz2, .tar.xz or .tar.lzma.' },
   E_OWNERSHIP: { exit: 16, summary: 'cannot record file ownership', advice: 'The store filesystem must support user xattrs (fake-super) or the fakeroot state must be intact; see the admin guide.' },
   E_RSYNC: { exit: 17, summary: 'rsync daemon problem', advice: 'Check that rsync is installed and the generated config is valid.' },
+  E_PORT_IN_USE: { exit: 18, summary: 'the port is in use', advice: 'Another program listens on that port ("ss -ltnp" shows which; after "xs-rsync setup", xs-rsyncd.socket serves port 873 already): stop it, or give serve another --port.' },
   E_MANIFEST: { exit: 20, summary: 'stick manifest is malformed', advice: 'Ask the NOC to prepare the stick again with "xs-rsync prepare-stick".', noc: 'Run "xs-rsync prepare-stick" again to write a new manifest.' },
   E_MANIFEST_MISMATCH: { exit: 21, summary: 'stick contents do not match the manifest', advice: 'The stick is damaged or was altered: ask the NOC for a new stick.', noc: 'The stick changed while it was written, or it is failing: run "xs-rsync prepare-stick" again or use another stick.' },
   E_SIGNATURE_MISSING: { exit: 22, summary: 'stick is not signed', advice: 'This server only accepts sticks signed by the NOC: ask the NOC for a signed stick.', noc: 'Sign the manifest ("xs-rsync prepare-stick --sign-key KEYFILE" or "xs-rsync sign").' },

@@ -51,8 +51,11 @@ const checkPort = (address: string, port: number): Promise<void> =>
   new Promise((resolve, reject) => {
     const s = createServer()
     s.once('error', (er: NodeJS.ErrnoException) => {
-      reject(new XsError('E_RSYNC', `cannot listen on ${address}:${port}: ${er.code === 'EADDRINUSE' ? 'the port is in use (another rsync daemon?)'
-        : er.code === 'EACCES' ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : er.message}`, { cause: er }))
+      reject(er.code === 'EADDRINUSE'
+        ? new XsError('E_PORT_IN_USE', `cannot listen on ${address}:${port}: another program listens on that port`, { cause: er })
+        : er.code === 'EACCES'
+          ? new XsError('E_PERMISSION', `cannot listen on ${address}:${port}: ports below 1024 need root (or CAP_NET_BIND_SERVICE)`, { cause: er })
+          : new XsError('E_RSYNC', `cannot listen on ${address}:${port}: ${er.message}`, { cause: er }))
     })
     s.listen(port, address, () => s.close(() => resolve()))
   })
