@@ -6,7 +6,8 @@
 # (bundleDependencies), so npm fetches nothing. The native optional
 # dependencies of `watch` (usb, drivelist) are left out: `watch` then polls,
 # and the udev rule is the normal way sticks are noticed. The systemd units,
-# the udev rule and the admin guide are copied into share/ for `xs-rsync setup`.
+# the udev rule and the admin guide are copied into share/ for `xs-rsync setup`;
+# README, LICENSE and the man page xs-rsync(1) come along.
 # Needs the npm registry (or a filled npm cache) here, at the NOC, not at the school.
 #
 # usage: scripts/make-release.sh [--no-build] [OUTDIR]   (default OUTDIR: release/)
@@ -30,6 +31,12 @@ mkdir -p "$pkg/share/systemd" "$pkg/share/udev" "$pkg/share/doc"
 cp systemd/*.service systemd/*.socket systemd/*.timer "$pkg/share/systemd/"
 cp udev/*.rules "$pkg/share/udev/"
 cp docs/*.md "$pkg/share/doc/"
+# README and LICENSE at the top (npm shows them), and the man page xs-rsync(1),
+# rendered from the same tables as --help (npm links it into PREFIX/share/man)
+cp README.md LICENSE "$pkg/"
+mkdir -p "$pkg/share/man/man1"
+date=$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+node --input-type=module -e "import * as m from 'xs-rsync'; process.stdout.write(m.renderManPage('$version', '$date'))" > "$pkg/share/man/man1/xs-rsync.1"
 # Install the workspace packages from their tarballs (not the registry) and
 # their dependencies, production only, then bundle all of it.
 node -e '
@@ -46,6 +53,7 @@ node -e '
   const p = JSON.parse(fs.readFileSync(file, "utf8"))
   for (const n of Object.keys(p.dependencies)) if (n.startsWith("@xs-rsync/")) p.dependencies[n] = p.version
   p.bundleDependencies = Object.keys(p.dependencies)
+  p.man = ["./share/man/man1/xs-rsync.1"]
   fs.writeFileSync(file, JSON.stringify(p, null, 2) + "\n")
 ' "$pkg/package.json"
 rm -f "$pkg/package-lock.json"

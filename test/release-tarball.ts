@@ -19,7 +19,8 @@ t.test('npm pack release: offline install, then xs-rsync --help and setup from i
 
   const listing = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout
   for (const f of ['package/node_modules/@xs-rsync/agent/dist/index.js', 'package/node_modules/openpgp/package.json',
-    'package/share/systemd/xs-rsyncd.socket', 'package/share/udev/90-xs-rsync.rules', 'package/share/xs-rsync.conf']) {
+    'package/share/systemd/xs-rsyncd.socket', 'package/share/udev/90-xs-rsync.rules', 'package/share/xs-rsync.conf',
+    'package/README.md', 'package/LICENSE', 'package/share/man/man1/xs-rsync.1']) {
     t.ok(listing.includes(f + '\n'), f)
   }
   t.notMatch(listing, /node_modules\/(usb|drivelist)\//, 'native optional deps are not in it')
@@ -41,4 +42,14 @@ t.test('npm pack release: offline install, then xs-rsync --help and setup from i
   t.match(unit, new RegExp(`^ExecStart=${prefix}/lib/node_modules/xs-rsync/bin/xs-rsync\\.js ingest /dev/%I$`, 'm'),
     'units run the installed program')
   t.ok(existsSync(join(root, 'usr/share/doc/xs-rsync/admin-guide.md')), 'the guide the units link to')
+
+  const pkgDir = join(prefix, 'lib', 'node_modules', 'xs-rsync')
+  t.equal(readFileSync(join(pkgDir, 'README.md'), 'utf8'), readFileSync(join(REPO, 'README.md'), 'utf8'), 'the README')
+  t.match(readFileSync(join(pkgDir, 'LICENSE'), 'utf8'), /GNU GENERAL PUBLIC LICENSE\s+Version 2, June 1991/, 'the GPL-2.0 text')
+  const man = readFileSync(join(prefix, 'share', 'man', 'man1', 'xs-rsync.1'), 'utf8')
+  t.match(man, /^\.TH XS\\-RSYNC 1 /m, 'man page linked into PREFIX/share/man/man1')
+  t.match(man, /^\.SH EXIT STATUS$/m)
+  const rendered = spawnSync('man', ['-l', '-Tutf8', join(prefix, 'share', 'man', 'man1', 'xs-rsync.1')], { encoding: 'utf8', timeout: 30_000 })
+  t.equal(rendered.status, 0, `man -l: ${rendered.stderr}`)
+  t.match(rendered.stdout, /xs-rsync prepare-stick/, 'man renders it')
 })
