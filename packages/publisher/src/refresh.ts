@@ -4,6 +4,7 @@ import { isServed } from './list-builds.js'
 import { publishPackedInLock } from './publish-build.js'
 import { publishLayout, type PublishLayout } from './publish-layout.js'
 import { scanPackedBuilds, type PackedBuild } from './read-packed-builds.js'
+import { LASTING_REFUSALS, clearRefusal, readRefusal, recordRefusal } from './refused-build.js'
 import { removeBuildInLock } from './remove-build.js'
 import { waitWithNotice, withStoreLock, type StoreLockOptions } from './store-lock.js'
 import { writeRsyncdConfInLock } from './write-rsyncd-conf.js'
@@ -24,6 +25,12 @@ export interface RefreshResult {
   removed: string[]
   /** Builds that could not be published; what was served before stays served. */
   failed: { build: string, error: XsError }[]
+  /**
+   * Builds whose same tarball was refused before for what its archive holds
+   * (ROOT/state/refused/NAME.json): not unpacked again, a warning each time;
+   * what was served before stays served. `--force` tries them again.
+   */
+  refused: { build: string, code: string, message: string, refusedAt: string }[]
   ignored: string[]
   /** What the rsync config now offers. */
   offered: string[]
@@ -46,7 +53,7 @@ export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout 
   const { config } = opts
   const log = opts.log ?? silentLog
   const scan = await scanPackedBuilds(layout.packed)
-  const res: RefreshResult = { published: [], unchanged: [], removed: [], failed: [], ignored: scan.ignored, offered: [] }
+  const res: RefreshResult = { published: [], unchanged: [], removed: [], failed: [], refused: [], ignored: scan.ignored, offered: [] }
   for (const f of scan.ignored) log('info', `Ignoring ${f} in ${layout.packed}: not part of a build`)
   for (const b of scan.unnamed) log('info', `Not publishing ${b} in ${layout.packed}: it has no ${b}.name`)
   for (const f of scan.failures) {
@@ -61,14 +68,23 @@ export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout 
       res.unchanged.push(b.name)
       continue
     }
+    const refusal = opts.force === true ? undefined : await readRefusal(layout.state, b)
+    if (refusal !== undefined) {
+      log('warning', `Build ${b.name}: not unpacked again: ${b.tarball} was refused on ${refusal.refusedAt} (${refusal.message}).` +
+        ` Replace or remove it in ${layout.packed}${rec === undefined ? '' : '; the previous version stays available'}`)
+      res.refused.push({ build: b.name, code: refusal.code, message: refusal.message, refusedAt: refusal.refusedAt })
+      continue
+    }
     try {
       await publishPackedInLock(layout, b, opts)
       res.published.push(b.name)
+      await clearRefusal(layout.state, b.name)
     } catch (er) {
       const e = toXsError(er)
       if (opts.signal?.aborted === true) throw e
       log('err', `Build ${b.name} not published${rec === undefined ? '' : ' (the previous version stays available)'}: ${e.message}`)
       res.failed.push({ build: b.name, error: e })
+      if (LASTING_REFUSALS.has(e.code)) await recordRefusal(layout.state, b, e)
     }
   }
   const gone = [...records.keys()].filter((name) => !scan.claimedNames.has(name))

@@ -10,6 +10,7 @@ export default async function run (ctx: CommandContext): Promise<number> {
     res.published.length > 0 && `published ${res.published.join(', ')}`,
     res.removed.length > 0 && `removed ${res.removed.join(', ')}`,
     res.unchanged.length > 0 && `unchanged ${res.unchanged.join(', ')}`,
+    res.refused.length > 0 && `not unpacked again (refused before, see the warnings) ${res.refused.map((r) => r.build).join(', ')}`,
   ].filter(Boolean).join('; ')
   const offered = res.offered.length === 0 ? 'no builds are available to laptops' : `builds available to laptops: ${res.offered.join(', ')}`
   const first = res.failed[0]
