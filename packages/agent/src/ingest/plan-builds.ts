@@ -1,0 +1,36 @@
+import { listBuilds } from '@xs-rsync/publisher'
+import { checkReplay, ingestRecordOf } from '../replay-record.js'
+import type { IngestContext } from './ingest-context.js'
+import type { ManifestRead } from './read-manifest.js'
+import type { SignatureChecked } from './check-signature.js'
+import type { StickFilesChecked } from './check-stick-files.js'
+import type { StickBuild } from './stick-builds.js'
+
+export interface BuildsPlanned {
+  /** The builds to copy and publish; the others are in ctx.skipped (already published, same tarball). */
+  plans: StickBuild[]
+}
+
+/** Stage: compare the stick's builds with the published ones (replay and downgrade rules). */
+export const planBuilds = async <C extends IngestContext & ManifestRead & SignatureChecked & StickFilesChecked>(ctx: C): Promise<C & BuildsPlanned> => {
+  const { log, manifest: m, signature } = ctx
+  ctx.step('compare')
+  const records = await listBuilds(ctx.config)
+  const plans: StickBuild[] = []
+  ctx.skipped = []
+  for (const b of ctx.builds) {
+    const rec = records.find((r) => r.name === b.name)
+    const d = checkReplay({ name: b.name, md5: b.expectedMd5, algo: m.algo, tarballHash: b.tarball.hash, signedAt: signature?.created },
+      rec === undefined ? undefined : { md5: rec.md5, ingest: ingestRecordOf(rec.extra) }, ctx.opts.allowDowngrade === true)
+    if (d.action === 'same') {
+      ctx.skipped.push(b.name)
+      log('notice', `Build ${b.name} is already published (same tarball); skipped`)
+      continue
+    }
+    if (d.action === 'replace') {
+      log(d.downgrade ? 'warning' : 'info', `Build ${b.name} will replace the published ${b.name}${d.downgrade ? ' although the stick is older (--allow-downgrade)' : ''}`)
+    }
+    plans.push(b)
+  }
+  return Object.assign(ctx, { plans })
+}
