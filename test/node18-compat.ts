@@ -27,6 +27,9 @@ export const NEWER_THAN_18: [RegExp, string][] = [
   [/\bnavigator\./, 'navigator (Node 21)'],
   [/\bwith\s*\{\s*type\s*:/, 'import attributes "with" (Node 18.20 only warns; use plain JSON reads)'],
   [/\bArrayBuffer\.prototype\.transfer\b|\.transfer\(\)/, 'ArrayBuffer.transfer (Node 21)'],
+  // not an API but a behaviour: Node 18's promise readFile stops at the first short read, and
+  // procfs hands files out a page at a time (mountinfo inside a service was cut off)
+  [/\breadFile\(\s*['"`]\/proc\//, 'fs.promises.readFile of a /proc file (truncated on Node 18: use readFileSync)'],
   [/\bAbortSignal\.any\b(?![\s\S]*18\.17)/, ''],
 ]
 
@@ -56,6 +59,7 @@ t.test('the scan finds what it looks for', async (t) => {
     ['const s = xs.toSorted()', 'change-array'],
     ['const g = Object.groupBy(xs, f)', 'groupBy'],
     ['const { promise } = Promise.withResolvers()', 'withResolvers'],
+    ["const t = await readFile('/proc/self/mountinfo', 'utf8')", 'fs.promises.readFile of a /proc'],
   ] as const) {
     t.ok(NEWER_THAN_18.some(([re, w]) => w !== '' && re.test(line) && w.includes(what.split('.')[0] ?? what)), line)
   }

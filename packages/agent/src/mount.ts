@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, readFile, realpath, rmdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rmdir } from 'node:fs/promises'
+import { readMountInfo } from './read-mount-info.js'
 import { basename, join } from 'node:path'
 import { type LogFn, XsError } from '@xs-rsync/core'
-import { parseMountInfo } from './mount-info.js'
 import { runTool } from './run-tool.js'
 
 /** How a mount was made, so it is undone the same way. */
@@ -19,7 +19,7 @@ const FAT_TYPES = new Set(['vfat', 'msdos'])
 
 /** True when `dir` is a mount point now. */
 export const isMountPoint = async (dir: string): Promise<boolean> =>
-  parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')).some((m) => m.mountPoint === dir)
+  readMountInfo().some((m) => m.mountPoint === dir)
 
 const mountError = (device: string, tool: string, stderr: string, code: number): XsError =>
   new XsError('E_MOUNT', `cannot mount ${device}: ${tool}: ${stderr.trim().split('\n')[0] || `exit ${code}`}`, { path: device })

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto'
+import { readMountInfo } from './read-mount-info.js'
 import { lstat, mkdir, mkdtemp, open, readdir, readFile, realpath, rename, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -9,7 +10,7 @@ import {
 import { checkBuildName, parseMd5File } from '@xs-rsync/publisher'
 import { ingest, type IngestResult } from './ingest.js'
 import type { HashAlgo, ManifestEntry } from './manifest.js'
-import { mountContaining, parseMountInfo } from './mount-info.js'
+import { mountContaining } from './mount-info.js'
 import { renderManifest } from './render-manifest.js'
 import { readSigningKey, signDetached } from './sign-detached.js'
 import { checkStickLayouts, stickLayout, type StickBuildLayout } from './stick-layout.js'
@@ -250,7 +251,7 @@ export const prepareStick = async (opts: PrepareStickOptions): Promise<PrepareSt
   })
   if (!outSt.isDirectory()) throw new XsError('E_USAGE', `${opts.out} is not a folder: --out names the stick's mount point`, { path: opts.out })
   const outReal = await realpath(opts.out)
-  const mount = mountContaining(parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')), outReal)
+  const mount = mountContaining(readMountInfo(), outReal)
   if (mount !== undefined && mount.mountPoint !== outReal) {
     log('warning', `${opts.out} is not a mount point: the builds go to the filesystem mounted at ${mount.mountPoint} (${mount.source}), not to a stick of their own`)
   }

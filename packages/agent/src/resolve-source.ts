@@ -1,9 +1,10 @@
-import { readFile, realpath, stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
+import { readMountInfo } from './read-mount-info.js'
 import { basename, resolve } from 'node:path'
 import { type LogFn, silentLog, XsError } from '@xs-rsync/core'
 import { checkBuildsDir, findBuildsDir, isBuildsDirName } from './find-builds-dir.js'
 import { mountReadOnly, type Mounted } from './mount.js'
-import { type MountEntry, parseMountInfo } from './mount-info.js'
+import type { MountEntry } from './mount-info.js'
 import { type FilesystemProbe, probeFilesystem } from './probe-filesystem.js'
 import { unmount } from './unmount.js'
 
@@ -86,7 +87,7 @@ export const resolveSource = async (source: string, opts: ResolveSourceOptions):
   if (process.geteuid?.() !== 0) {
     // Without root, blkid cannot read the device and mount is refused: say so
     // rather than "no filesystem". A stick someone else mounted is read there.
-    const mountedAt = findMountOf(parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')), device, majorMinor(st.rdev))
+    const mountedAt = findMountOf(readMountInfo(), device, majorMinor(st.rdev))
     if (mountedAt === undefined) {
       throw new XsError('E_PERMISSION', `${device} is not mounted, and only root may read and mount a device`, { path: device })
     }
@@ -111,7 +112,7 @@ export const resolveSource = async (source: string, opts: ResolveSourceOptions):
       (fsType === undefined ? '' : ` (it is ${fsType})`), { path: device })
   }
   const devId = majorMinor((await stat(device)).rdev)
-  const existing = findMountOf(parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')), device, devId)
+  const existing = findMountOf(readMountInfo(), device, devId)
   if (existing !== undefined) {
     log('info', `${label} is already mounted at ${existing.mountPoint}; reading it there`)
     return {
