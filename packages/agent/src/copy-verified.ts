@@ -38,7 +38,8 @@ const changed = (file: StickFile, why: string, cause?: unknown): XsError =>
  * `dest`, and compare with the manifest. The file must be the one checked
  * before (same inode, size, mtime), must not change while read (fstat
  * after), and must give exactly its size in bytes; otherwise, or on a read
- * error (stick pulled out), E_STICK_CHANGED. A hash mismatch is
+ * error (stick pulled out), E_STICK_CHANGED. A hash mismatch, with the
+ * manifest or with another manifest that lists the file (`file.also`), is
  * E_MANIFEST_MISMATCH. On any failure `dest` is removed.
  */
 export const copyVerified = async (opts: CopyVerifiedOptions): Promise<CopyVerifiedResult> => {
@@ -55,6 +56,8 @@ export const copyVerified = async (opts: CopyVerifiedOptions): Promise<CopyVerif
       created = true
     }
     const hash = createHash(opts.algo)
+    // the stick's other manifests that list this file must agree with its bytes too
+    const also = (file.also ?? []).map((a) => ({ ...a, h: createHash(a.algo) }))
     const kept: Buffer[] = []
     const buf = Buffer.alloc(Math.min(CHUNK, Math.max(file.size, 1)))
     let total = 0
@@ -72,6 +75,7 @@ export const copyVerified = async (opts: CopyVerifiedOptions): Promise<CopyVerif
       if (total > file.size) throw changed(file, `grew while it was read (more than ${file.size} bytes)`)
       const chunk = buf.subarray(0, n)
       hash.update(chunk)
+      for (const a of also) a.h.update(chunk)
       if (opts.keep === true) kept.push(Buffer.from(chunk))
       if (out !== undefined) {
         await out.write(chunk)
@@ -89,6 +93,13 @@ export const copyVerified = async (opts: CopyVerifiedOptions): Promise<CopyVerif
     if (digest !== file.hash) {
       throw new XsError('E_MANIFEST_MISMATCH', `${file.path}: ${opts.algo} is ${digest}, the manifest says ${file.hash}`,
         { path: file.path, entry: file.name, expected: file.hash, actual: digest })
+    }
+    for (const a of also) {
+      const d = a.h.digest('hex')
+      if (d !== a.hash) {
+        throw new XsError('E_MANIFEST_MISMATCH', `${file.path}: ${a.algo} is ${d}, but ${a.manifest} says ${a.hash} ` +
+          `(the stick's manifests disagree about this file)`, { path: file.path, entry: file.name, expected: a.hash, actual: d })
+      }
     }
     if (out !== undefined) {
       await out.sync()

@@ -6,20 +6,46 @@ import { silentLog, XsError, type LogFn } from '@xs-rsync/core'
 /** A key file bigger than this is not a key file. */
 export const MAX_KEY_FILE_BYTES = 1024 * 1024
 
+/** The only files of the keyring folder that are read, as apt's trusted.gpg.d (which reads *.asc and *.gpg). */
+export const KEY_FILE_RE = /\.(asc|gpg|pgp)$/i
+
 /** A key found in the keyring folder that does not count, and why. */
 export interface DroppedKey {
+  /** The file(s) holding it (", "-separated when several copies). */
   file: string
   fingerprint: string
+  /** Its first user ID, or "no user id". */
+  userID: string
   keyIDs: string[]
   reason: string
 }
 
 export interface Keyring {
   dir: string
-  /** Usable signing keys (public parts only). */
+  /** The folder exists (a missing folder reads as an empty keyring). */
+  exists: boolean
+  /** Usable signing keys (public parts only), every copy of each merged. */
   keys: PublicKey[]
   /** Keys present but not usable (expired, revoked, no signing key). */
   dropped: DroppedKey[]
+}
+
+/** One key file of the folder and the keys it holds. */
+export interface KeyFile {
+  file: string
+  keys: Key[]
+}
+
+/** What the keyring folder holds, before anything is decided about it. */
+export interface KeyringFolder {
+  dir: string
+  exists: boolean
+  /** Readable key files (a secret key among them is the caller's to refuse). */
+  files: KeyFile[]
+  /** Key files that hold no readable key. */
+  problems: { file: string, reason: string }[]
+  /** Other entries: never read. */
+  ignored: { file: string, reason: string }[]
 }
 
 const ARMOR_BLOCK_RE = /-----BEGIN PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP (?:PUBLIC|PRIVATE) KEY BLOCK-----/g
@@ -35,10 +61,11 @@ export const parseKeyFile = async (data: Buffer): Promise<Key[]> => {
   return readKeys({ binaryKeys: new Uint8Array(data) })
 }
 
-const describe = (key: Key): string => {
-  const uid = key.getUserIDs()[0]
-  return `${key.getFingerprint().toUpperCase()}${uid === undefined ? '' : ` (${uid})`}`
-}
+/** The first user ID of a key, for people. */
+export const firstUserID = (key: Key): string => key.getUserIDs()[0] ?? 'no user id'
+
+/** "FINGERPRINT (user id)". */
+export const describeKeyBrief = (key: Key): string => `${key.getFingerprint().toUpperCase()} (${firstUserID(key)})`
 
 /** Why `key` cannot verify signatures made now (`date`), or undefined when it can. */
 export const unusableReason = async (key: Key, date: Date): Promise<string | undefined> => {
@@ -53,53 +80,123 @@ export const unusableReason = async (key: Key, date: Date): Promise<string | und
   }
 }
 
+/** Every key in one file, read within the size limit; throws naming the reason. */
+export const readKeyFile = async (file: string): Promise<Key[]> => {
+  const st = await stat(file)
+  if (!st.isFile()) throw new Error('not a regular file')
+  if (st.size > MAX_KEY_FILE_BYTES) throw new Error(`larger than ${MAX_KEY_FILE_BYTES} bytes`)
+  return parseKeyFile(await readFile(file))
+}
+
 /**
- * Load the trusted NOC keys from `dir`: every regular, non-hidden file,
- * armored or binary, one or many keys each (private key files contribute
- * their public part). Keys that are expired, revoked or cannot sign at `date`
- * are dropped with a warning. A missing folder is an empty keyring; a file
- * that holds no readable key is E_KEYRING (a typo in a trusted key must not
- * go unnoticed).
+ * Read the keyring folder: only regular files named *.asc, *.gpg or *.pgp are
+ * read (anything else, a stray README, is listed as ignored); a key file that
+ * holds no readable key is a problem. A missing folder exists: false; any
+ * other error reading the folder is E_KEYRING.
  */
-export const loadKeyring = async (dir: string, opts: { log?: LogFn, date?: Date } = {}): Promise<Keyring> => {
-  const log = opts.log ?? silentLog
-  const date = opts.date ?? new Date()
-  const ring: Keyring = { dir, keys: [], dropped: [] }
+export const readKeyringFolder = async (dir: string): Promise<KeyringFolder> => {
+  const out: KeyringFolder = { dir, exists: true, files: [], problems: [], ignored: [] }
   let names: string[]
   try {
     names = (await readdir(dir)).sort()
   } catch (er) {
-    if ((er as NodeJS.ErrnoException).code === 'ENOENT') {
-      log('notice', `Keyring folder ${dir} does not exist: no trusted NOC keys`)
-      return ring
-    }
+    if ((er as NodeJS.ErrnoException).code === 'ENOENT') return { ...out, exists: false }
     throw new XsError('E_KEYRING', `cannot read keyring folder ${dir}: ${(er as Error).message}`, { path: dir, cause: er })
   }
-  const seen = new Set<string>()
   for (const name of names) {
-    if (name.startsWith('.') || name.endsWith('~')) continue
     const file = join(dir, name)
-    let keys: Key[]
-    try {
-      const st = await stat(file)
-      if (!st.isFile()) continue
-      if (st.size > MAX_KEY_FILE_BYTES) throw new Error(`larger than ${MAX_KEY_FILE_BYTES} bytes`)
-      keys = await parseKeyFile(await readFile(file))
-    } catch (er) {
-      throw new XsError('E_KEYRING', `${file} is not a readable OpenPGP key file: ${(er as Error).message}`, { path: file, cause: er })
+    if (!KEY_FILE_RE.test(name)) {
+      out.ignored.push({ file, reason: 'not a key file (only *.asc, *.gpg and *.pgp files are read)' })
+      continue
     }
+    const st = await stat(file).catch(() => undefined)
+    if (st !== undefined && !st.isFile()) {
+      out.ignored.push({ file, reason: 'not a regular file' })
+      continue
+    }
+    try {
+      out.files.push({ file, keys: await readKeyFile(file) })
+    } catch (er) {
+      out.problems.push({ file, reason: `not a readable OpenPGP key file: ${(er as Error).message}` })
+    }
+  }
+  return out
+}
+
+/** One key as the keyring sees it: every copy in every file merged. */
+export interface MergedKey {
+  key: Key
+  files: string[]
+}
+
+/**
+ * Merge every copy of each fingerprint, in any file and any order, as GnuPG
+ * does on import: a revocation or a new expiry in one copy counts for all.
+ */
+export const mergeCopies = async (files: KeyFile[], date = new Date()): Promise<MergedKey[]> => {
+  const byFpr = new Map<string, MergedKey>()
+  for (const { file, keys } of files) {
     for (const key of keys) {
       const fpr = key.getFingerprint().toUpperCase()
-      if (seen.has(fpr)) continue
-      seen.add(fpr)
-      const reason = await unusableReason(key, date)
-      if (reason === undefined) {
-        ring.keys.push(key.isPrivate() ? key.toPublic() : key as PublicKey)
-        log('info', `Trusted NOC key ${describe(key)} from ${file}`)
-      } else {
-        ring.dropped.push({ file, fingerprint: fpr, keyIDs: key.getKeyIDs().map((k) => k.toHex().toUpperCase()), reason })
-        log('warning', `Key ${describe(key)} in ${file} does not count: ${reason}`)
+      const had = byFpr.get(fpr)
+      if (had === undefined) {
+        byFpr.set(fpr, { key, files: [file] })
+        continue
       }
+      // a public copy merged into a secret one stays secret; the caller refuses secret keys anyway
+      had.key = await had.key.update(key as PublicKey, date).catch(() => had.key)
+      if (!had.files.includes(file)) had.files.push(file)
+    }
+  }
+  return [...byFpr.values()]
+}
+
+/** A secret key in the keyring folder: E_KEYRING naming it. */
+export const secretKeyError = (file: string, key: Key): XsError =>
+  new XsError('E_KEYRING', `${file} holds the SECRET key ${describeKeyBrief(key)}: a server keyring holds public keys only; ` +
+    `remove that file ("xs-rsync keys add" the public key instead) and keep the secret key at the NOC`,
+  { path: file, entry: key.getFingerprint().toUpperCase() })
+
+/**
+ * Load the trusted NOC keys from `dir` (see readKeyringFolder for which
+ * files). Every copy of a fingerprint counts: the copies are merged, so a
+ * revocation in any file revokes the key. Keys that are expired, revoked or
+ * cannot sign at `date` are dropped with a warning. A missing folder is an
+ * empty keyring with `exists: false` (security-mode decides what that
+ * means); a key file that holds no readable key, or a secret key, is
+ * E_KEYRING (a typo in a trusted key must not go unnoticed).
+ */
+export const loadKeyring = async (dir: string, opts: { log?: LogFn, date?: Date } = {}): Promise<Keyring> => {
+  const log = opts.log ?? silentLog
+  const date = opts.date ?? new Date()
+  const folder = await readKeyringFolder(dir)
+  const ring: Keyring = { dir, exists: folder.exists, keys: [], dropped: [] }
+  if (!folder.exists) {
+    log('notice', `Keyring folder ${dir} does not exist: no trusted NOC keys`)
+    return ring
+  }
+  const problem = folder.problems[0]
+  if (problem !== undefined) {
+    throw new XsError('E_KEYRING', `${problem.file} is ${problem.reason}; fix or remove it ("xs-rsync keys list" shows every key file)`,
+      { path: problem.file })
+  }
+  for (const f of folder.files) {
+    const secret = f.keys.find((k) => k.isPrivate())
+    if (secret !== undefined) throw secretKeyError(f.file, secret)
+  }
+  for (const i of folder.ignored) log('warning', `Ignoring ${i.file} in the keyring folder: ${i.reason}`)
+  for (const { key, files } of await mergeCopies(folder.files, date)) {
+    const where = files.join(', ')
+    const reason = await unusableReason(key, date)
+    if (reason === undefined) {
+      ring.keys.push(key as PublicKey)
+      log('info', `Trusted NOC key ${describeKeyBrief(key)} from ${where}`)
+    } else {
+      ring.dropped.push({
+        file: where, fingerprint: key.getFingerprint().toUpperCase(), userID: firstUserID(key),
+        keyIDs: key.getKeyIDs().map((k) => k.toHex().toUpperCase()), reason,
+      })
+      log('warning', `Key ${describeKeyBrief(key)} in ${where} does not count: ${reason}`)
     }
   }
   return ring

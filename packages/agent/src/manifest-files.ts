@@ -26,8 +26,18 @@ export interface StickManifest {
   signature?: StickBytes
 }
 
+/** The hash another manifest on the stick gives for a file: it must match too. */
+export interface AlsoHash {
+  algo: HashAlgo
+  hash: string
+  /** That manifest's path, for the error. */
+  manifest: string
+}
+
 /** A file listed in the manifest, as found on the stick (lstat). */
 export interface StickFile extends ManifestEntry {
+  /** What the stick's other manifests say about it (each checked while it is copied). */
+  also?: AlsoHash[]
   /** Path on the stick (its on-disk name may differ in case on FAT). */
   path: string
   size: number
@@ -104,28 +114,46 @@ export const readSmallStickFile = async (path: string, limit: number, code: 'E_M
 }
 
 /**
- * The manifest to use and its signature, read within the size limits. A
- * signed manifest is preferred to an unsigned one (so an unsigned
- * manifest.sha256 added beside a signed manifest.sha1 changes nothing), then
- * sha256 to sha1. No manifest at all is E_MANIFEST.
+ * Every manifest on the stick (sha256 first) with its signature, each read
+ * within the size limits. No manifest at all is E_MANIFEST.
  */
-export const readStickManifest = async (stick: StickDir): Promise<StickManifest> => {
+export const readStickManifests = async (stick: StickDir): Promise<StickManifest[]> => {
   const present = MANIFEST_NAMES
     .map((m) => ({ ...m, file: stick.lookup(m.name), sig: stick.lookup(`${m.name}.sig`) }))
-    .filter((m) => m.file !== undefined)
-  const chosen = present.find((m) => m.sig !== undefined) ?? present[0]
-  if (chosen?.file === undefined) {
+  const out: StickManifest[] = []
+  for (const m of present) {
+    if (m.file === undefined) {
+      if (m.sig !== undefined) {
+        throw new XsError('E_MANIFEST', `${join(stick.dir, m.sig)} is there but ${m.name} is not: the stick is incomplete`, { path: join(stick.dir, m.sig) })
+      }
+      continue
+    }
+    const path = join(stick.dir, m.file)
+    const one: StickManifest = { algo: m.algo, manifest: { path, bytes: await readSmallStickFile(path, MAX_MANIFEST_BYTES, 'E_MANIFEST') } }
+    if (m.sig !== undefined) {
+      const sigPath = join(stick.dir, m.sig)
+      one.signature = { path: sigPath, bytes: await readSmallStickFile(sigPath, MAX_SIGNATURE_BYTES, 'E_SIGNATURE_BAD') }
+    }
+    out.push(one)
+  }
+  if (out.length === 0) {
     throw new XsError('E_MANIFEST', `${stick.dir} has no manifest.sha256 or manifest.sha1: the stick cannot be verified`,
       { path: stick.dir })
   }
-  const path = join(stick.dir, chosen.file)
-  const out: StickManifest = { algo: chosen.algo, manifest: { path, bytes: await readSmallStickFile(path, MAX_MANIFEST_BYTES, 'E_MANIFEST') } }
-  if (chosen.sig !== undefined) {
-    const sigPath = join(stick.dir, chosen.sig)
-    out.signature = { path: sigPath, bytes: await readSmallStickFile(sigPath, MAX_SIGNATURE_BYTES, 'E_SIGNATURE_BAD') }
-  }
   return out
 }
+
+/**
+ * The manifest the stick is read by: a signed one before an unsigned one (so
+ * an unsigned manifest.sha256 added beside a signed manifest.sha1 changes
+ * nothing), then sha256 before sha1. Pure.
+ */
+export const primaryManifest = (manifests: readonly StickManifest[]): StickManifest | undefined =>
+  manifests.find((m) => m.signature !== undefined) ?? manifests[0]
+
+/** The manifest to use and its signature (see primaryManifest). */
+export const readStickManifest = async (stick: StickDir): Promise<StickManifest> =>
+  primaryManifest(await readStickManifests(stick)) as StickManifest
 
 /**
  * lstat every file the manifest lists: a missing file, a symlink or a

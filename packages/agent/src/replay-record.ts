@@ -11,6 +11,8 @@ export interface IngestRecord {
   signedAt: string | null
   /** Fingerprint of the NOC key that signed it. */
   signedBy: string | null
+  /** That key's user ID (absent in records written before it was kept). */
+  signerUserID?: string | null
   manifest: HashAlgo
   /** The tarball's hash in that manifest. */
   tarballHash: string

@@ -29,6 +29,10 @@ export interface LastResult {
   message?: string
   /** The final line the log showed. */
   line: string
+  /** "signed by NOC key FPR (user id)" or "unsigned", once the signature was checked. */
+  signer?: string
+  /** The key that signed the stick; null when unsigned (permissive). */
+  signedBy?: { fingerprint: string, userID: string } | null
 }
 
 export interface IngestStatus {

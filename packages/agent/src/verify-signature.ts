@@ -19,6 +19,8 @@ export interface VerifiedSignature {
   keyID: string
   /** Fingerprint (hex, upper-case) of the pinned primary key. */
   fingerprint: string
+  /** That key's first user ID ("no user id" when it has none). */
+  userID: string
   /** When the signature was made (signature creation time). */
   created: Date
 }
@@ -56,8 +58,8 @@ const readDetached = async (bytes: Uint8Array, where: string): Promise<Signature
 }
 
 /**
- * Verify a detached OpenPGP signature over `data`. Resolves only when at least
- * one signature packet is valid, made by one of `keys`, and that key can sign
+ * Verify a detached OpenPGP signature over `data`. Resolves only when the file
+ * holds exactly one signature packet, it is valid, made by one of `keys`, and that key can sign
  * at `date` (not expired, not revoked); otherwise throws E_SIGNATURE_BAD
  * naming each reason. openpgp's verify() resolves even for invalid
  * signatures, so every packet's `verified` promise is awaited here: this
@@ -67,8 +69,14 @@ export const verifyDetachedSignature = async (opts: VerifyDetachedOptions): Prom
   const where = opts.where ?? 'signature'
   const date = opts.date ?? new Date()
   const sig = await readDetached(opts.signature, where)
-  if (!sig.packets.length || sig.packets.some((p) => !(p instanceof SignaturePacket))) {
-    throw new XsError('E_SIGNATURE_BAD', `${where} holds no signature or something other than signatures`, { path: where })
+  if (sig.packets.some((p) => !(p instanceof SignaturePacket))) {
+    throw new XsError('E_SIGNATURE_BAD', `${where} holds something other than a signature`, { path: where })
+  }
+  // one signature, one answer: gpg --verify fails when any signature in the file is bad, and a file
+  // with a good and a bad signature must not mean "good" here and "bad" there
+  if (sig.packets.length !== 1) {
+    throw new XsError('E_SIGNATURE_BAD', `${where} holds ${sig.packets.length} signatures; a stick's signature file must hold exactly one`,
+      { path: where, expected: 1, actual: sig.packets.length })
   }
   const reasons: string[] = []
   if (opts.keys.length > 0) {
@@ -88,7 +96,7 @@ export const verifyDetachedSignature = async (opts: VerifyDetachedOptions): Prom
         await key.getSigningKey(s.keyID, date)
         const created = (await s.signature).packets[0]?.created
         if (!(created instanceof Date)) throw new Error('signature has no creation time')
-        return { keyID, fingerprint: key.getFingerprint().toUpperCase(), created }
+        return { keyID, fingerprint: key.getFingerprint().toUpperCase(), userID: key.getUserIDs()[0] ?? 'no user id', created }
       } catch (er) {
         reasons.push(`by key ${keyID}: ${(er as Error).message}`)
       }

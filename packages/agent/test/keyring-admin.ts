@@ -1,7 +1,8 @@
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { addKeys, algorithmName, keyFileName, listKeyring, normalizeKeyId, removeKey } from '../src/keyring-admin.js'
+import { addKeys, algorithmName, keyFileName, listKeyring, normalizeKeyId, removeKey, revocationArmor, revokeKey } from '../src/keyring-admin.js'
+import { generateNocKey } from '../src/generate-noc-key.js'
 import { loadKeyring } from '../src/keyring.js'
 import { makeKey, type TestKey } from './lib/gpg.js'
 import { makeSecretKey, type SecretTestKey } from './lib/gpg-secret.js'
@@ -98,7 +99,8 @@ t.test('list shows every key with its state, and files that hold none', async (t
     [[k('expired').fingerprint, false, false], [k('revoked').fingerprint, false, true]].sort())
   t.match(l.keys.find((x) => x.revoked === false)?.reason, /^expired on 2020-01-02/)
   t.match(l.problems, [{ file: join(dir, 'broken.asc'), reason: /not a readable OpenPGP key file/ }])
-  t.same(await listKeyring(join(dir, 'missing')), { dir: join(dir, 'missing'), keys: [], problems: [] })
+  t.match(l.ignored, [{ file: join(dir, 'backup.asc~'), reason: /not a key file/ }])
+  t.same(await listKeyring(join(dir, 'missing')), { dir: join(dir, 'missing'), exists: false, keys: [], problems: [], ignored: [] })
 })
 
 t.test('remove by fingerprint or long key id; a many-key file keeps the others', async (t) => {
@@ -114,4 +116,100 @@ t.test('remove by fingerprint or long key id; a many-key file keeps the others',
   t.same(left.keys.map((x) => x.getFingerprint().toUpperCase()), [k('ed').fingerprint], 'bundle rewritten with the other key')
   t.match(readFileSync(join(dir, 'bundle.asc'), 'utf8'), /^-----BEGIN PGP PUBLIC KEY BLOCK-----/)
   await t.rejects(removeKey(dir, k('rsa').fingerprint), { code: 'E_NOT_FOUND', message: /no key/ })
+})
+
+t.test('a secret key file in the keyring folder is a problem for list and E_KEYRING for the agent', async (t) => {
+  const dir = t.testdir({})
+  writeFileSync(join(dir, 'noc.asc'), k('rsa').armored)
+  writeFileSync(join(dir, 'oops.asc'), s('noc').secretArmored)
+  const l = await listKeyring(dir)
+  t.match(l.problems, [{ file: join(dir, 'oops.asc'), reason: /SECRET key/ }])
+  await t.rejects(loadKeyring(dir), { code: 'E_KEYRING', message: /oops\.asc holds the SECRET key .* public keys only/ })
+})
+
+/** A key and its own copies: as first exported, and after gpg applied its revocation certificate. */
+const revocable = (uid: string): { key: TestKey, fresh: string, rev: string } => {
+  const key = makeKey({ algo: 'ed25519', expire: '1y', uid })
+  const fresh = key.armored
+  const rev = readFileSync(join(key.home, 'openpgp-revocs.d', `${key.fingerprint}.rev`), 'utf8')
+  return { key, fresh, rev }
+}
+
+t.test('keys add of a revoked copy revokes the trusted key and says so; an unrevoked copy does not bring it back', async (t) => {
+  const { key, fresh } = revocable('To Revoke <rev1@example.invalid>')
+  t.teardown(() => key.dispose())
+  const dir = t.testdir({ in: {} })
+  const ring = join(dir, 'keys')
+  writeFileSync(join(dir, 'in', 'fresh.asc'), fresh)
+  writeFileSync(join(dir, 'in', 'other.asc'), k('rsa').armored)
+  await addKeys(ring, join(dir, 'in', 'fresh.asc'))
+  await addKeys(ring, join(dir, 'in', 'other.asc'))
+  key.revoke()
+  writeFileSync(join(dir, 'in', 'revoked.asc'), key.armored)
+  const logs: string[] = []
+  const infos = await addKeys(ring, join(dir, 'in', 'revoked.asc'), { log: (l, m) => logs.push(`${l}: ${m}`) })
+  t.match(infos, [{ fingerprint: key.fingerprint, revoked: true, usable: false }])
+  t.match(logs.join('\n'), new RegExp(`warning: Key ${key.fingerprint} \\(To Revoke <rev1@example.invalid>\\) is now REVOKED on this server`))
+  const ring1 = await loadKeyring(ring)
+  t.same(ring1.keys.map((x) => x.getFingerprint().toUpperCase()), [k('rsa').fingerprint], 'only the other key counts')
+  t.match(ring1.dropped, [{ fingerprint: key.fingerprint, reason: 'revoked' }])
+  await t.rejects(addKeys(ring, join(dir, 'in', 'fresh.asc')), { code: 'E_KEYRING', message: /is revoked in .*does not trust it again/ })
+  t.equal((await loadKeyring(ring)).keys.length, 1, 'still revoked')
+})
+
+t.test('a revocation in any file revokes the key everywhere, in any order', async (t) => {
+  const { key, fresh } = revocable('Copies <copies@example.invalid>')
+  t.teardown(() => key.dispose())
+  key.revoke()
+  for (const [first, second] of [['a.asc', 'b.gpg'], ['b.asc', 'a.gpg']]) {
+    const dir = t.testdir({})
+    writeFileSync(join(dir, first as string), first?.startsWith('a') === true ? fresh : key.armored)
+    writeFileSync(join(dir, second as string), first?.startsWith('a') === true ? key.binary : Buffer.from(fresh))
+    const ring = await loadKeyring(dir)
+    t.same(ring.keys, [], `${first} + ${second}: no usable key`)
+    t.match(ring.dropped, [{ fingerprint: key.fingerprint, reason: 'revoked', file: /a\.(asc|gpg), .*b\.(asc|gpg)/ }])
+    const l = await listKeyring(dir)
+    t.same(l.keys.map((x) => x.revoked), [true, true], 'list shows both copies revoked')
+  }
+})
+
+t.test('keys remove of the last usable key needs force and warns', async (t) => {
+  const dir = t.testdir({})
+  writeFileSync(join(dir, 'noc.asc'), k('rsa').armored)
+  writeFileSync(join(dir, 'old.asc'), k('expired').armored)
+  await t.rejects(removeKey(dir, k('rsa').fingerprint), { code: 'E_USAGE', message: /last usable NOC key .* refuses every stick until a new NOC key is added.*--force/ })
+  t.ok(existsSync(join(dir, 'noc.asc')), 'nothing removed')
+  await removeKey(dir, k('expired').fingerprint)
+  t.notOk(existsSync(join(dir, 'old.asc')), 'a key that does not count goes without --force')
+  const logs: string[] = []
+  await removeKey(dir, k('rsa').fingerprint, { force: true, log: (l, m) => logs.push(`${l}: ${m}`) })
+  t.match(logs.join('\n'), /warning: Removing the last usable NOC key .*--force.*refuses every stick/)
+  t.same(readdirSync(dir), [])
+})
+
+t.test('keys revoke applies a GnuPG revocation certificate and a keys generate one', async (t) => {
+  const { key, fresh, rev } = revocable('Gpg Made <gpg@example.invalid>')
+  t.teardown(() => key.dispose())
+  const gen = await generateNocKey({ userID: 'Xs Made <xs@example.invalid>', lifetimeSeconds: 86400 * 365 })
+  const dir = t.testdir({ certs: {} })
+  const ring = join(dir, 'keys')
+  t.match(revocationArmor(rev), /^-----BEGIN PGP PUBLIC KEY BLOCK-----/m)
+  writeFileSync(join(dir, 'certs', 'gpg.rev'), rev)
+  writeFileSync(join(dir, 'certs', 'xs.revoke.asc'), gen.revocationCertificate)
+  writeFileSync(join(dir, 'certs', 'junk.asc'), 'hello\n')
+  writeFileSync(join(dir, 'in.asc'), fresh)
+  writeFileSync(join(dir, 'in2.asc'), gen.publicKey)
+  writeFileSync(join(dir, 'in3.asc'), k('rsa').armored)
+  for (const f of ['in.asc', 'in2.asc', 'in3.asc']) await addKeys(ring, join(dir, f))
+  const logs: string[] = []
+  const log = (l: string, m: string): void => { logs.push(`${l}: ${m}`) }
+  t.match(await revokeKey(ring, join(dir, 'certs', 'gpg.rev'), { log }), { fingerprint: key.fingerprint, revoked: true })
+  t.match(await revokeKey(ring, join(dir, 'certs', 'xs.revoke.asc'), { log }), { fingerprint: gen.fingerprint, revoked: true })
+  t.match(logs.join('\n'), /is now REVOKED on this server/)
+  const loaded = await loadKeyring(ring)
+  t.same(loaded.keys.map((x) => x.getFingerprint().toUpperCase()), [k('rsa').fingerprint])
+  t.same(loaded.dropped.map((d) => d.reason), ['revoked', 'revoked'])
+  await t.rejects(revokeKey(ring, join(dir, 'certs', 'junk.asc')), { code: 'E_KEYRING', message: /not an armored revocation certificate/ })
+  await removeKey(ring, key.fingerprint)
+  await t.rejects(revokeKey(ring, join(dir, 'certs', 'gpg.rev')), { code: 'E_NOT_FOUND', message: /revokes no key/ })
 })

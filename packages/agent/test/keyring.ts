@@ -41,3 +41,15 @@ t.test('missing folder: empty keyring; junk file: E_KEYRING naming it', async (t
   const dir2 = t.testdir({ 'armor.asc': '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n' })
   await t.rejects(loadKeyring(dir2), { code: 'E_KEYRING', message: /armor\.asc/ })
 })
+
+t.test('only *.asc, *.gpg and *.pgp are read: a stray README is a warning, never a refusal', async (t) => {
+  const dir = t.testdir({ README: 'keys of our NOC\n', 'notes.txt': 'x', 'noc.pub': 'not read either', 'folder.asc': {} })
+  writeFileSync(join(dir, 'noc.pgp'), k('ed').binary)
+  const logs: string[] = []
+  const ring = await loadKeyring(dir, { log: (level, msg) => logs.push(`${level}: ${msg}`) })
+  t.same(ring.keys.map((x) => x.getFingerprint().toUpperCase()), [k('ed').fingerprint])
+  for (const f of ['README', 'notes.txt', 'noc.pub']) t.match(logs.join('\n'), new RegExp(`warning: Ignoring .*/${f.replace('.', '\\.')} in the keyring folder: not a key file`))
+  t.match(logs.join('\n'), /warning: Ignoring .*folder\.asc in the keyring folder: not a regular file/)
+  t.ok(ring.exists)
+  t.notOk((await loadKeyring(join(dir, 'nope'))).exists, 'a missing folder says so')
+})

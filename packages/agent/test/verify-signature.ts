@@ -15,6 +15,7 @@ t.test('gpg signatures by a pinned key verify: RSA + Ed25519, binary + armored',
       const before = new Date(Date.now() - 2000)
       const res = await verifyDetachedSignature({ data, signature: key.sign(data, { armor }), keys })
       t.equal(res.fingerprint, key.fingerprint, `${algo} armor=${armor}: fingerprint`)
+      t.match(res.userID, /^NOC Test .* <noc@example.invalid>$/, `${algo} armor=${armor}: user id`)
       t.match(res.keyID, /^[0-9A-F]{16}$/)
       t.ok(res.created >= new Date(Math.floor(before.getTime() / 1000) * 1000), 'created is the signing time')
     }
@@ -35,9 +36,12 @@ t.test('refusals: never fails open', async (t) => {
     ['signed by an unknown key', { data, signature: other.sign(data), keys }, /no valid signature/],
     ['no trusted keys at all', { data, signature: sig, keys: [] }, /unknown key/],
     ['junk instead of a signature', { data, signature: Buffer.from('hello world, not a signature'), keys }, /not an OpenPGP detached signature/],
-    ['empty signature file', { data, signature: Buffer.alloc(0), keys }, /not an OpenPGP|holds no signature/],
+    ['empty signature file', { data, signature: Buffer.alloc(0), keys }, /not an OpenPGP|holds 0 signatures/],
     ['armored junk', { data, signature: Buffer.from('-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----\n'), keys }, /not an OpenPGP/],
-    ['a public key instead of a signature', { data, signature: key.binary, keys }, /not an OpenPGP|holds no signature/],
+    ['a public key instead of a signature', { data, signature: key.binary, keys }, /not an OpenPGP|something other than a signature/],
+    ['two good signatures by the trusted key in one binary file', { data, signature: Buffer.concat([sig, key.sign(data)]), keys }, /holds 2 signatures; .* exactly one/],
+    ['a good signature and one by an unknown key', { data, signature: Buffer.concat([sig, other.sign(data)]), keys }, /holds 2 signatures/],
+    ['a bad signature (other bytes) before a good one', { data, signature: Buffer.concat([key.sign(tampered), sig]), keys }, /holds 2 signatures/],
     ['clear-signed message', { data, signature: Buffer.from('-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nx\n'), keys }, /clear-signed/],
     ['a valid armored signature with text after it', { data, signature: Buffer.concat([key.sign(data, { armor: true }), Buffer.from('trailing words\n')]), keys }, /not one armored signature block alone/],
     ['two armored signatures, one after the other', { data, signature: Buffer.concat([key.sign(data, { armor: true }), other.sign(data, { armor: true })]), keys }, /not one armored signature block alone/],

@@ -28,7 +28,7 @@ export const COMMANDS: Record<string, CommandInfo> = {
   'prepare-stick': { summary: 'NOC: write builds, manifests and signatures to a stick, then check it', usage: 'prepare-stick --out DIR [--sign-key KEYFILE] [--name NAME[,NAME...]] BUILD...', audience: 'noc', interrupted: 'the stick is not ready' },
   sign: { summary: 'NOC: make a detached OpenPGP signature of a manifest', usage: 'sign MANIFEST --key KEYFILE [--out SIGFILE]', audience: 'noc', interrupted: 'no signature was written' },
   help: { summary: 'show the help of xs-rsync or of one command', usage: 'help [COMMAND]' },
-  keys: { summary: 'list, add or remove trusted NOC keys; generate a NOC key', usage: 'keys list [--json] | add KEYFILE... | remove FINGERPRINT... | generate "NAME <EMAIL>" --out DIR' },
+  keys: { summary: 'list, add, remove or revoke trusted NOC keys; generate a NOC key', usage: 'keys list [--json] | add KEYFILE... | remove [--force] FINGERPRINT... | revoke CERTIFICATE... | generate "NAME <EMAIL>" --out DIR' },
 }
 
 /** Who reads the messages of this command line: `keys generate` is the NOC's. */

@@ -27,7 +27,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'syslog-socket': { type: 'string', arg: 'PATH', help: 'syslog socket when not under systemd (default /dev/log)', commands: ['*'] },
   'no-syslog': { type: 'boolean', help: 'do not send the log to syslog', commands: ['*'] },
   quiet: { type: 'boolean', short: 'q', help: 'terminal shows warnings and errors only', commands: ['*'] },
-  force: { type: 'boolean', help: 'unpack every build again', commands: ['refresh'] },
+  force: { type: 'boolean', help: 'refresh: unpack every build again; keys remove: remove the last usable key', commands: ['refresh', 'keys'] },
   json: { type: 'boolean', help: 'machine-readable output', commands: ['list', 'status', 'keys'] },
   address: { type: 'string', arg: 'ADDR', help: 'address to listen on (default 127.0.0.1)', commands: ['serve'] },
   port: { type: 'string', arg: 'PORT', help: 'port to listen on (default 873)', commands: ['serve'] },

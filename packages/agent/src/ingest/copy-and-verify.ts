@@ -6,7 +6,7 @@ import type { CopyFollower } from '../follow-copy.js'
 import type { IngestContext } from './ingest-context.js'
 import type { IngestStaging } from './ingest-staging.js'
 import { listNames } from './list-names.js'
-import type { ManifestRead } from './read-manifest.js'
+import type { SignatureChecked } from './check-signature.js'
 import type { StickFilesChecked } from './check-stick-files.js'
 import type { BuildsPlanned } from './plan-builds.js'
 import { startEarlyUnpack } from './start-early-unpack.js'
@@ -17,7 +17,7 @@ import { startEarlyUnpack } from './start-early-unpack.js'
  * is copied. Without staging (`--check`) the files of every build are
  * hashed, also those already published; with it, only those of the plans.
  */
-export const copyAndVerify = async <C extends IngestContext & ManifestRead & StickFilesChecked & BuildsPlanned & { staging?: IngestStaging }>(ctx: C): Promise<C> => {
+export const copyAndVerify = async <C extends IngestContext & SignatureChecked & StickFilesChecked & BuildsPlanned & { staging?: IngestStaging }>(ctx: C): Promise<C> => {
   const { log, plans, extras, staging, manifest: m } = ctx
   const hashed = staging === undefined ? ctx.builds : plans
   const streamed = [...hashed.flatMap((p) => [p.tarball, p.contents]), ...extras]

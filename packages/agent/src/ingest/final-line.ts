@@ -27,7 +27,7 @@ export const endWithoutBuilds = (ctx: IngestContext): IngestResult => {
 export const endChecked = async (ctx: Checked & BuildsPlanned): Promise<IngestResult> => {
   ctx.published = ctx.plans.map((p) => p.name)
   const { published, skipped } = ctx
-  const line = `CHECKED: ${ctx.label} is valid; ${published.length === 0 ? 'nothing new to publish' : `would publish ${listNames(published)}`}` +
+  const line = `CHECKED: ${ctx.label} is valid (${ctx.signer ?? 'unsigned'}); ${published.length === 0 ? 'nothing new to publish' : `would publish ${listNames(published)}`}` +
     `${skipped.length === 0 ? '' : ` (already published: ${listNames(skipped)})`}; nothing was changed`
   ctx.log('notice', line)
   return result(ctx, line, await available(ctx))
@@ -40,7 +40,8 @@ export const endDone = async (ctx: Checked): Promise<IngestResult> => {
   const line = `DONE: builds now available to laptops: ${listNames(served)}` +
     (served[0] === undefined ? '' : ` (rsync://${hostname()}/build-${served[0]})`) +
     `; from this stick: ${published.length === 0 ? 'nothing new' : `published ${listNames(published)}`}` +
-    (skipped.length === 0 ? '' : `, already there ${listNames(skipped)}`)
+    (skipped.length === 0 ? '' : `, already there ${listNames(skipped)}`) +
+    `; the stick was ${ctx.signer ?? 'unsigned'}`
   ctx.log('notice', line)
   return result(ctx, line, served)
 }

@@ -34,6 +34,8 @@ export interface IngestContext {
   published: string[]
   /** Builds on the stick already published (same tarball). */
   skipped: string[]
+  /** "signed by NOC key FPR (user id)" or "unsigned", once the signature is checked. */
+  signer?: string
 }
 
 export const createIngestContext = (opts: IngestOptions): IngestContext => {

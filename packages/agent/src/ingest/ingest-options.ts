@@ -11,6 +11,8 @@ export interface IngestOptions {
   allowDowngrade?: boolean
   /** Overrides config.security. */
   security?: SecurityMode
+  /** Overrides config.allowSha1: accept a stick whose only signed manifest is manifest.sha1. */
+  allowSha1?: boolean
   /** With `check`: false skips the store space check (prepare-stick's read-back at the NOC, where there is no store). */
   spaceCheck?: boolean
   log?: LogFn

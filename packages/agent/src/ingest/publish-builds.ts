@@ -22,6 +22,7 @@ export const publishBuilds = async <C extends IngestContext & ManifestRead & Sig
     const rec: IngestRecord = {
       signedAt: signature?.created.toISOString() ?? null,
       signedBy: signature?.fingerprint ?? null,
+      signerUserID: signature?.userID ?? null,
       manifest: ctx.manifest.algo,
       tarballHash: p.tarball.hash,
       source: ctx.label,

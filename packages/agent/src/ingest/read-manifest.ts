@@ -1,18 +1,18 @@
-import { listStickDir, readStickManifest, type StickDir, type StickManifest } from '../manifest-files.js'
+import { listStickDir, readStickManifests, type StickDir, type StickManifest } from '../manifest-files.js'
 import type { BuildsFolderFound } from './find-source.js'
 import type { IngestContext } from './ingest-context.js'
 
 export interface ManifestRead {
   stick: StickDir
-  /** The manifest's bytes and algorithm, its signature's bytes (not yet checked). */
-  manifest: StickManifest
+  /** Every manifest on the stick, sha256 first: bytes, algorithm, signature bytes (not yet checked). */
+  manifests: StickManifest[]
 }
 
-/** Stage: list the builds folder and read its manifest and signature. */
+/** Stage: list the builds folder and read its manifests and signatures. */
 export const readManifest = async <C extends IngestContext & BuildsFolderFound>(ctx: C): Promise<C & ManifestRead> => {
   const dir = ctx.source.buildsDir
   ctx.step('manifest', `in ${dir}`)
   const stick = await listStickDir(dir, ctx.source.shortNamesUpperCase)
-  const manifest = await readStickManifest(stick)
-  return Object.assign(ctx, { stick, manifest })
+  const manifests = await readStickManifests(stick)
+  return Object.assign(ctx, { stick, manifests })
 }

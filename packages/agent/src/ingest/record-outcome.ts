@@ -5,7 +5,11 @@ import { listNames } from './list-names.js'
 
 /** The ingest ended well: the status file's last result says so. */
 export const recordSuccess = async (ctx: IngestContext, result: IngestResult): Promise<IngestResult> => {
-  await ctx.status?.finish({ finishedAt: new Date().toISOString(), source: ctx.label, ok: true, published: ctx.published, skipped: ctx.skipped, line: result.line })
+  const sig = result.signature
+  await ctx.status?.finish({
+    finishedAt: new Date().toISOString(), source: ctx.label, ok: true, published: ctx.published, skipped: ctx.skipped, line: result.line,
+    ...(ctx.signer !== undefined && { signer: ctx.signer, signedBy: sig === undefined ? null : { fingerprint: sig.fingerprint, userID: sig.userID } }),
+  })
   return result
 }
 
@@ -23,6 +27,7 @@ export const recordFailure = async (ctx: IngestContext, er: unknown): Promise<Xs
   }
   await ctx.status?.finish({
     finishedAt: new Date().toISOString(), source: ctx.label, ok: false, published, skipped: ctx.skipped, code: e.code, message: e.message, line: `FAILED: ${describeError(e)}`,
+    ...(ctx.signer !== undefined && { signer: ctx.signer }),
   })
   return e
 }

@@ -1,14 +1,14 @@
 import { mkdir, open } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  addKeys, generateNocKey, listKeyring, parseLifetime, removeKey, type KeyringEntry, type KeyringListing,
+  addKeys, generateNocKey, listKeyring, markTrusted, parseLifetime, removeKey, revokeKey, type KeyringEntry, type KeyringListing,
 } from '@xs-rsync/agent'
 import { XsError } from '@xs-rsync/core'
 import type { CommandContext } from '../command-context.js'
 import { readPassphrase } from '../read-passphrase.js'
 
-const USAGE = 'usage: xs-rsync keys list [--json] | keys add KEYFILE... | keys remove FINGERPRINT... | ' +
-  'keys generate "NAME <EMAIL>" --out DIR [--expires 2y] [--passphrase-file FILE]'
+const USAGE = 'usage: xs-rsync keys list [--json] | keys add KEYFILE... | keys remove [--force] FINGERPRINT... | ' +
+  'keys revoke REVOCATION-CERTIFICATE... | keys generate "NAME <EMAIL>" --out DIR [--expires 2y] [--passphrase-file FILE]'
 
 const status = (k: KeyringEntry): string =>
   k.secret ? 'SECRET KEY (remove it)' : k.usable ? 'trusted' : `does not count: ${k.reason ?? 'unusable'}`
@@ -16,7 +16,11 @@ const status = (k: KeyringEntry): string =>
 /** The table `xs-rsync keys list` prints. Pure. */
 export const renderKeyTable = (l: KeyringListing): string => {
   const lines: string[] = []
-  if (l.keys.length === 0) lines.push(`No keys in ${l.dir}: every server in this state accepts only unsigned sticks (permissive).`)
+  if (l.keys.length === 0) {
+    lines.push(`No keys in ${l.dir}${l.exists ? '' : ' (the folder does not exist)'}. ` +
+      'A fresh server with its keyring at the default place accepts unsigned sticks (permissive) until a key is added; ' +
+      'anywhere else, or once a key was trusted, every stick is refused.')
+  }
   for (const k of l.keys) {
     lines.push(`${k.fingerprint}  ${k.algorithm}`,
       `  user id:  ${k.userIDs.join('; ') || '(none)'}`,
@@ -25,6 +29,7 @@ export const renderKeyTable = (l: KeyringListing): string => {
       `  file:     ${k.file}`)
   }
   for (const p of l.problems) lines.push(`PROBLEM ${p.file}: ${p.reason}`)
+  for (const i of l.ignored) lines.push(`ignored ${i.file}: ${i.reason}`)
   return lines.join('\n')
 }
 
@@ -41,7 +46,7 @@ const writeNew = async (file: string, data: string, mode: number): Promise<void>
   }
 }
 
-/** xs-rsync keys list|add|remove|generate: the trusted NOC keys of a server, and new NOC keys. */
+/** xs-rsync keys list|add|remove|revoke|generate: the trusted NOC keys of a server, and new NOC keys. */
 export default async function run (ctx: CommandContext): Promise<number> {
   const [sub, ...args] = ctx.positionals
   const dir = ctx.config.keyring
@@ -51,16 +56,29 @@ export default async function run (ctx: CommandContext): Promise<number> {
       if (args.length > 0) throw new XsError('E_USAGE', USAGE)
       const l = await listKeyring(dir)
       ctx.out(ctx.values.json === true ? JSON.stringify(l, null, 2) : renderKeyTable(l))
-      for (const p of l.problems) log('warning', `${p.file} holds no readable key: ingest refuses to run until it is fixed or removed`)
+      for (const i of l.ignored) log('warning', `Ignoring ${i.file} in the keyring folder: ${i.reason}`)
+      if (l.problems.length > 0) {
+        throw new XsError('E_KEYRING', `${l.problems.length} key file${l.problems.length === 1 ? '' : 's'} in ${dir} ` +
+          `${l.problems.length === 1 ? 'has a problem' : 'have problems'} (ingest refuses every stick until fixed): ` +
+          l.problems.map((p) => `${p.file} ${p.reason}`).join('; '), { path: l.problems[0]?.file ?? dir })
+      }
       return 0
     }
-    case 'add':
+    case 'add': {
       if (args.length === 0) throw new XsError('E_USAGE', USAGE)
-      for (const f of args) await addKeys(dir, resolve(f), { log })
+      for (const f of args) {
+        const infos = await addKeys(dir, resolve(f), { log })
+        await markTrusted(ctx.config, infos.filter((i) => i.usable).map((i) => i.fingerprint), log)
+      }
       return 0
+    }
     case 'remove':
       if (args.length === 0) throw new XsError('E_USAGE', USAGE)
-      for (const id of args) await removeKey(dir, id, { log })
+      for (const id of args) await removeKey(dir, id, { log, force: ctx.values.force === true })
+      return 0
+    case 'revoke':
+      if (args.length === 0) throw new XsError('E_USAGE', USAGE)
+      for (const f of args) await revokeKey(dir, resolve(f), { log })
       return 0
     case 'generate': {
       const [userID, ...rest] = args

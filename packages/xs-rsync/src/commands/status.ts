@@ -19,6 +19,7 @@ export const renderStatus = (status: IngestStatus, builds: readonly BuildRecord[
     out.push(`Last ingest: ${l.ok ? 'succeeded' : 'FAILED'} at ${l.finishedAt}, stick ${l.source}`)
     if (l.published.length > 0) out.push(`  published: ${l.published.join(', ')}`)
     if (l.skipped.length > 0) out.push(`  already published (skipped): ${l.skipped.join(', ')}`)
+    if (l.signer !== undefined) out.push(`  the stick was ${l.signer}`)
     if (!l.ok && l.code !== undefined) out.push(`  refused (${l.code}): ${l.message ?? ''}`)
     out.push(`  ${l.line}`)
   }
