@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, rmdirSync, statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ERROR_TABLE } from '@xs-rsync/core'
+import { ERROR_TABLE, type XsConfig } from '@xs-rsync/core'
 import { ingest, readStatus } from '@xs-rsync/agent'
 import { listBuilds, publishLayout, refresh } from '@xs-rsync/publisher'
 import { sampleEntries, type SampleEntry } from '../packages/xs-rsync/src/demo/sample-build.js'
@@ -48,7 +48,8 @@ t.test('a full store: refused up front, or aborted mid-unpack; nothing lost', as
     execFileSync('umount', ['-l', mnt])
     rmdirSync(mnt)
   })
-  const config = { ...testConfig(mnt, join(dir, 'keys')), rsyncdConf: join(dir, 'xs-rsyncd.conf') }
+  // unsigned sticks: permissive by configuration
+  const config: XsConfig = { ...testConfig(mnt, join(dir, 'keys')), rsyncdConf: join(dir, 'xs-rsyncd.conf'), security: 'permissive' }
   const layout = publishLayout(config.root)
 
   const good = await sampleBuild(dir, '44', 'good')

@@ -28,7 +28,7 @@ interface Ingest {
 }
 
 const startIngest = (config: Parameters<typeof configArgs>[0], stick: string, freezeAt?: RegExp): Ingest => {
-  const child = spawn(process.execPath, [XS_BIN, 'ingest', stick, ...configArgs(config), '--keyring', config.keyring, '--no-syslog'],
+  const child = spawn(process.execPath, [XS_BIN, 'ingest', stick, ...configArgs(config), '--keyring', config.keyring, '--security', 'permissive', '--no-syslog'],
     { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   let frozen = false

@@ -17,6 +17,7 @@ export const writeConfigFile = (dir: string, config: XsConfig, socket: string): 
     `mount-base = ${config.mountBase}`,
     `syslog-socket = ${socket}`,
     'reserve = 0',
+    ...(config.security === undefined ? [] : [`security = ${config.security}`]),
     '',
   ].join('\n'))
   return file

@@ -18,3 +18,21 @@ export const checkBuildName = (name: string, where = 'build name'): string => {
   }
   return name
 }
+
+/**
+ * The build NAME in the text of an X.name file: exactly one line (a final
+ * newline, LF or CRLF, is allowed; spaces around the name are not part of
+ * it), and that line a valid NAME. Anything else is E_BUILD_NAME naming
+ * `where`: a second line is not "ignored", since which NAME the NOC meant
+ * cannot be known. Pure.
+ */
+export const parseNameFile = (text: string, where: string): string => {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text
+  const lines = body.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))
+  const name = checkBuildName(lines[0]?.trim() ?? '', where)
+  if (lines.length > 1) {
+    throw new XsError('E_BUILD_NAME', `${where} holds ${lines.length} lines; a .name file holds exactly one line, the build NAME`,
+      { path: where, actual: lines.length })
+  }
+  return name
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { XsError } from '@xs-rsync/core'
-import { checkBuildName, groupPackedBuilds, parseMd5File } from '@xs-rsync/publisher'
+import { groupPackedBuilds, parseMd5File, parseNameFile } from '@xs-rsync/publisher'
 import { copyVerified } from '../copy-verified.js'
 import type { HashAlgo } from '../manifest.js'
 import type { StickFile } from '../manifest-files.js'
@@ -48,7 +48,7 @@ export const stickBuilds = async (files: StickFile[], algo: HashAlgo, dir: strin
         '(each build needs its tarball, .md5, .contents and .name, all listed in the manifest)', { path: join(dir, g.base) })
     }
     const nameBytes = await readSide(nameFile, algo, signal)
-    const name = checkBuildName(nameBytes.toString('utf8').split('\n')[0]?.trim() ?? '', nameFile.path)
+    const name = parseNameFile(nameBytes.toString('utf8'), nameFile.path)
     const md5Bytes = await readSide(md5, algo, signal)
     const expectedMd5 = parseMd5File(md5Bytes.toString('utf8'), md5.path)
     if (builds.some((b) => b.name === name)) {
