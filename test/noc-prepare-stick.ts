@@ -42,7 +42,7 @@ t.test('prepare-stick -> ingest --check -> ingest: the builds are served', async
   t.equal(check.status, 0, check.stderr)
   t.match(check.stderr, /Security is enforcing/)
   t.match(check.stderr, new RegExp(`Signature .*manifest\\.sha256\\.sig is valid: signed .* by NOC key ${key.fingerprint}`))
-  t.match(check.stderr, /CHECKED: .* is valid; would publish 44, 45; nothing was changed/)
+  t.match(check.stderr, new RegExp(`CHECKED: .* is valid \\(signed by NOC key ${key.fingerprint} \\(School NOC <noc@example\\.invalid>\\)\\); would publish 44, 45; nothing was changed`))
   t.notOk(existsSync(config.root), '--check changed nothing')
 
   const run = xsRsync(config, ['ingest', '--keyring', config.keyring, stick])
@@ -73,7 +73,7 @@ t.test('written to a real FAT stick (mtools image on a loop device), it checks o
   t.equal(xs(['keys', 'add', '--keyring', config.keyring, join(dir, 'noc.asc')]).status, 0)
   const check = xsRsync(config, ['ingest', '--check', '--keyring', config.keyring, dev])
   t.equal(check.status, 0, check.stderr)
-  t.match(check.stderr, /CHECKED: .* is valid; would publish 48; nothing was changed/)
+  t.match(check.stderr, /CHECKED: .* is valid \(signed by NOC key [0-9A-F]{40} \(.*\)\); would publish 48; nothing was changed/)
   t.notOk(isMounted(dev), 'unmounted afterwards')
 })
 

@@ -86,7 +86,7 @@ export const checkStickTrust = async (opts: CheckStickTrustOptions): Promise<Sti
   for (const m of opts.manifests) {
     if (m.signature === undefined) continue
     const sig = await verifyOne({ ...m, signature: m.signature }, ring, opts.date)
-    log('notice', `Signature ${m.signature.path} is valid: made ${sig.created.toISOString()}, ${describeSigner(sig)}`)
+    log('notice', `Signature ${m.signature.path} is valid: signed ${sig.created.toISOString()} by NOC key ${sig.fingerprint} (${sig.userID})`)
     sigs.set(m, sig)
   }
   const manifest = primaryManifest(opts.manifests)
