@@ -123,7 +123,7 @@ t.test('sticks are verified, copied, published, recognised again, and replaced b
   })
 })
 
-t.test('a tarball is unpacked as it is copied, one at a time; a later one when its build is published', async (t) => {
+t.test('a tarball is unpacked as it is copied, one at a time; a later one from its verified copy before anything is published', async (t) => {
   const dir = t.testdir({})
   const config = testConfig(dir, writeKeyring(join(dir, 'keys'), keys))
   const source = stickOf(dir, [await sampleBuild(dir, '70', 'seventy'), await sampleBuild(dir, '71', 'seventy-one')], { key: keys.ed })
@@ -145,9 +145,11 @@ t.test('a tarball is unpacked as it is copied, one at a time; a later one when i
     const done = at(new RegExp(`^info unpacked .*/os${early[k - 1]?.name ?? ''}-tree`))
     t.ok(done >= 0 && done < (early[k]?.i ?? -1), `build ${early[k]?.name} started after build ${early[k - 1]?.name} was unpacked`)
   }
-  // the others are unpacked from the store when their build is published
+  // the others are unpacked from their verified copy after the copy, all before the first is published (all or nothing)
+  const firstPublished = at(/Published build/)
   for (const name of ['70', '71'].filter((n) => !early.some((e) => e.name === n))) {
-    t.ok(at(new RegExp(`Unpacking build ${name} from .*xobuilds-packed`)) > matched, `build ${name} unpacked from the store when published`)
+    const i = at(new RegExp(`Unpacking build ${name} from .*xs-xobuilds/os${name}-tree\\.tar\\.bz2 \\(its verified copy\\)`))
+    t.ok(i > matched && i < firstPublished, `build ${name} unpacked after the copy, before anything was published`)
   }
   t.equal(lines.filter((l) => /Published build/.test(l)).length, 2)
   for (const [name, variant] of [['70', 'seventy'], ['71', 'seventy-one']] as const) {

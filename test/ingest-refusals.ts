@@ -131,17 +131,18 @@ t.test('refused sticks change nothing', async (t) => {
     t.equal(readFileSync(join(dir, 'laptop', 'root', 'etc', 'hostname'), 'utf8'), 'xo-laptop\n')
   })
 
-  await t.test('one hostile build among good ones: the good one is published, the run still fails', async (t) => {
+  await t.test('one hostile build among good ones: the stick is all or nothing, none is published', async (t) => {
     const evil = await sampleBuild(dir, '46', '', [...sampleEntries(),
       { name: 'etc/../../escape', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: new Date(), content: 'x\n' }])
     const good = await sampleBuild(dir, '47', 'good')
+    const before = await storeSnapshot(config)
     const { log, text } = logSink()
-    await t.rejects(ingest({ config, source: stickOf(dir, [evil, good], { key: keys.ed }), log }),
-      { code: 'E_ARCHIVE_UNSAFE', message: /published anyway: 47/ })
-    t.match(text(), /err Build 46 was not published/)
-    t.same((await listBuilds(config)).map((b) => b.name), ['44', '47'])
-    t.match(readFileSync(config.rsyncdConf, 'utf8'), /\[build-47\]/)
-    t.notMatch(readFileSync(config.rsyncdConf, 'utf8'), /build-46/)
+    await t.rejects(ingest({ config, source: stickOf(dir, [good, evil], { key: keys.ed }), log }),
+      { code: 'E_ARCHIVE_UNSAFE', message: /build 46 is refused, so nothing from this stick was published/ })
+    t.notMatch(text(), /Published build/)
+    t.same((await listBuilds(config)).map((b) => b.name), ['44'])
+    t.same(await storeSnapshot(config), before, 'published builds, rsync config and xobuilds-packed unchanged')
+    t.notMatch(readFileSync(config.rsyncdConf, 'utf8'), /build-4[67]/)
     t.notOk(readdirSync(join(config.root, 'xobuilds-packed')).some((f) => f.startsWith('os46')), 'its files are not left in xobuilds-packed')
     t.same(stagingLeft(config), [])
   })

@@ -157,7 +157,7 @@ t.test('sticks the trust rules refuse: exit status, one FAILED line, nothing pub
     ['two builds on the stick differing only in case', async () => signed([await sampleBuild(dir, 'beta'), await sampleBuild(dir, 'BETA', 'x')]),
       'E_BUILD_NAME', /build names (beta and BETA|BETA and beta) on the stick differ only in letter case/],
     ['build 46 in the files of the published 44', async () => signed([renamed(dir, await sampleBuild(dir, '46'), 'os44')]), 'E_BUILD_NAME',
-      /build 46 on the stick would replace the files of the published build 44 in .*xobuilds-packed \(os44-tree\.tar\.bz2/],
+      /build 46 on the stick would replace the files of build 44 in .*xobuilds-packed \(os44-tree\.tar\.bz2/],
     ['replay: an older 44 under other file names', () => stickOf(dir, [renamed(dir, b44v2, 'os44b')], { key: keys.ed, at: daysAgo(10) }),
       'E_DOWNGRADE', /build 44 on the stick was signed .* but the published 44 was signed/],
     ['all or nothing: a hostile build beside a good one', async () => {

@@ -1,21 +1,30 @@
-import { listBuilds } from '@xs-rsync/publisher'
+import { storeLayout } from '@xs-rsync/core'
+import { listBuilds, readBuildRecords } from '@xs-rsync/publisher'
+import { join } from 'node:path'
 import { checkReplay, ingestRecordOf } from '../replay-record.js'
 import type { IngestContext } from './ingest-context.js'
 import type { ManifestRead } from './read-manifest.js'
 import type { SignatureChecked } from './check-signature.js'
 import type { StickFilesChecked } from './check-stick-files.js'
 import type { StickBuild } from './stick-builds.js'
+import { checkNameCase, checkPackedOwners } from './check-build-names.js'
 
 export interface BuildsPlanned {
   /** The builds to copy and publish; the others are in ctx.skipped (already published, same tarball). */
   plans: StickBuild[]
 }
 
-/** Stage: compare the stick's builds with the published ones (replay and downgrade rules). */
+/**
+ * Stage: compare the stick's builds with the published ones: NAMEs that
+ * differ only in case, files of another NAME (check-build-names.ts), replay
+ * and downgrade rules. Any refusal refuses the whole stick, before anything
+ * is copied.
+ */
 export const planBuilds = async <C extends IngestContext & ManifestRead & SignatureChecked & StickFilesChecked>(ctx: C): Promise<C & BuildsPlanned> => {
   const { log, manifest: m, signature } = ctx
   ctx.step('compare')
   const records = await listBuilds(ctx.config)
+  checkNameCase(ctx.builds, records.map((r) => r.name))
   const plans: StickBuild[] = []
   ctx.skipped = []
   for (const b of ctx.builds) {
@@ -32,5 +41,8 @@ export const planBuilds = async <C extends IngestContext & ManifestRead & Signat
     }
     plans.push(b)
   }
+  // records of builds not served right now (a tree gone) still say whose files are whose
+  const allRecords = await readBuildRecords(join(storeLayout(ctx.config.root).state, 'builds')).catch(() => records)
+  await checkPackedOwners(storeLayout(ctx.config.root).packed, plans, allRecords)
   return Object.assign(ctx, { plans })
 }

@@ -8,15 +8,19 @@ import type { StagingMade } from './ingest-staging.js'
 import { listNames } from './list-names.js'
 import type { BuildsPlanned } from './plan-builds.js'
 import type { ManifestRead } from './read-manifest.js'
+import { unpackAll } from './unpack-all.js'
 
 /**
- * Stage: commit and publish each planned build (one failing does not stop
- * the others), then write the rsync configuration; throws the first failure,
+ * Stage: unpack and check every planned build first (unpack-all.ts: one
+ * refused build refuses the stick, nothing published), then commit and
+ * publish each (a failure there, such as a write error, does not stop the
+ * others), then write the rsync configuration; throws the first failure,
  * naming what was published anyway.
  */
 export const publishBuilds = async <C extends IngestContext & ManifestRead & SignatureChecked & BuildsPlanned & StagingMade>(ctx: C): Promise<C> => {
   const { log, plans, signature } = ctx
   ctx.step('publish', listNames(plans.map((p) => p.name)))
+  await unpackAll(ctx)
   let failure: XsError | undefined
   for (const p of plans) {
     const rec: IngestRecord = {
