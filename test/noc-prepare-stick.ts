@@ -144,7 +144,7 @@ t.test('a FAT32 stick mounted through fusefat (which reports size 0) is written,
   t.equal(xs(['keys', 'add', '--keyring', config.keyring, join(dir, 'noc.asc')]).status, 0)
   const check = xsRsync(config, ['ingest', '--check', '--keyring', config.keyring, dev])
   t.equal(check.status, 0, check.stderr)
-  t.match(check.stderr, /CHECKED: .* is valid; would publish 49; nothing was changed/)
+  t.match(check.stderr, /CHECKED: .* is valid \(signed by NOC key [0-9A-F]{40} \(School NOC <noc@example\.invalid>\)\); would publish 49; nothing was changed/)
 })
 
 t.test('ingest --check at the NOC (no store): no space check; with a store, ENOSPC names the reserve setting', async (t) => {
@@ -164,7 +164,7 @@ t.test('ingest --check at the NOC (no store): no space check; with a store, ENOS
     const noc = xsRsync({ ...config, root: join(small, 'no-store') }, ['ingest', '--check', '--security', 'permissive', '--keyring', config.keyring, stick])
     t.equal(noc.status, 0, noc.stderr)
     t.match(noc.stderr, /No store at .*no-store on this machine: checking the stick only/)
-    t.match(noc.stderr, /CHECKED: .* is valid; would publish 50; nothing was changed/)
+    t.match(noc.stderr, /CHECKED: .* is valid \(unsigned\); would publish 50; nothing was changed/)
     t.notOk(existsSync(join(small, 'no-store')), 'no store created')
     const server = xsRsync({ ...config, root: small }, ['ingest', '--check', '--security', 'permissive', '--keyring', config.keyring, stick])
     t.equal(server.status, ERROR_TABLE.E_NO_SPACE.exit, server.stderr)
