@@ -1,7 +1,7 @@
 import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
-import { fsyncDir, silentLog, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
-import { readBuildRecord, writeBuildRecord, type BuildRecord } from './build-record.js'
+import { fsyncDir, silentLog, XsError, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
+import { readBuildRecord, readBuildRecords, writeBuildRecord, type BuildRecord } from './build-record.js'
 import { newTreeId, publishLayout, treeDirName, treeLinkTarget, type PublishLayout } from './publish-layout.js'
 import { locatePackedBuild, type PackedBuild } from './read-packed-builds.js'
 import { makeStagingDir } from './staging.js'
@@ -73,6 +73,12 @@ export const publishPackedInLock = async (
   const { config, signal, decoder } = opts
   const log = opts.log ?? silentLog
   const { name } = build
+  // rsync daemon module names are not case-sensitive: [build-X] and [build-x] would break each other
+  const twin = (await readBuildRecords(layout.records).catch(() => [] as BuildRecord[])).find((r) => r.name !== name && r.name.toLowerCase() === name.toLowerCase())
+  if (twin !== undefined) {
+    throw new XsError('E_BUILD_NAME', `build name ${name} differs only in letter case from the published build ${twin.name} ` +
+      '(rsync module names are not case-sensitive, so one would hide the other)', { path: build.tarball, actual: name, expected: twin.name })
+  }
   const staging = opts.unpacked?.staging ?? await makeStagingDir(layout.tmp, 'publish')
   try {
     const previous = await readBuildRecord(layout.records, name)

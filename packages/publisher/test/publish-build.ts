@@ -65,6 +65,18 @@ t.test('a failed publish changes nothing and leaves no staging', async (t) => {
   t.same(readdirSync(layout.trees), [ok.record.tree])
 })
 
+t.test('a NAME differing only in letter case from a published build is refused (rsync module names)', async (t) => {
+  const config = store(t.testdir({}), 'fake-super')
+  const layout = publishLayout(config.root)
+  const ok = await publishBuild({ config, tarball: pack(config, 'os1', 'Alpha', 'v1\n') })
+  await t.rejects(publishBuild({ config, tarball: pack(config, 'os2', 'ALPHA', 'v2\n') }),
+    { code: 'E_BUILD_NAME', message: /build name ALPHA differs only in letter case from the published build Alpha/ })
+  t.same(await readBuildRecord(layout.records, 'Alpha'), ok.record)
+  t.equal(await readBuildRecord(layout.records, 'ALPHA'), undefined)
+  t.same(readdirSync(layout.tmp), [])
+  t.notMatch(readFileSync(config.rsyncdConf, 'utf8'), /build-ALPHA/)
+})
+
 t.test('fakeroot: the combined state describes the version dir, contents and the tree', async (t) => {
   const config = store(t.testdir({}), 'fakeroot')
   const layout = publishLayout(config.root)
