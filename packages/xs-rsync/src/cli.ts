@@ -87,7 +87,7 @@ export const main = async (argv: string[]): Promise<number> => {
         process.exit(ERROR_TABLE.E_INTERRUPTED.exit)
       }
       log('warning', `received ${sig}, stopping`)
-      ac.abort(new XsError('E_INTERRUPTED', `${interrupted} (received ${sig})`))
+      ac.abort(new XsError('E_INTERRUPTED', `received ${sig}`))
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -110,8 +110,12 @@ export const main = async (argv: string[]): Promise<number> => {
     }
   } catch (caught) {
     let er = toXsError(caught)
-    // Whatever a stopped step threw (a killed child, an abort), the outcome is "interrupted".
-    if (ac.signal.aborted && er.code !== 'E_INTERRUPTED') er = toXsError(ac.signal.reason)
+    // Whatever a stopped step threw (a killed child, an abort), the outcome is
+    // "interrupted", saying what it left; unless the library said so itself
+    // (ingest: what was published), or found the stick gone.
+    if (ac.signal.aborted && (caught === ac.signal.reason || (er.code !== 'E_INTERRUPTED' && er.code !== 'E_STICK_CHANGED'))) {
+      er = new XsError('E_INTERRUPTED', `${interrupted} (${(ac.signal.reason as Error).message})`, { cause: caught })
+    }
     log('err', `FAILED: ${describeError(er, audience)}`)
     if (er.code === 'E_INTERNAL' && er.cause instanceof Error && er.cause.stack !== undefined) {
       log('debug', er.cause.stack)

@@ -17,7 +17,7 @@ export interface CommandInfo {
 
 export const COMMANDS: Record<string, CommandInfo> = {
   ingest: { summary: 'verify and publish the builds on a USB stick', usage: 'ingest [--check] [--allow-downgrade] SOURCE', syslog: true, interrupted: 'nothing was published' },
-  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true, interrupted: 'nothing was published' },
+  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true, interrupted: 'only the builds logged as published above were published' },
   publish: { summary: 'verify, unpack and publish one build', usage: 'publish BUILDFILE [NAME]', syslog: true, interrupted: 'nothing was published' },
   unpack: { summary: 'unpack one build (with its ownership data) for inspection', usage: 'unpack BUILDFILE DESTDIR', interrupted: 'the build was not unpacked' },
   list: { summary: 'list the published builds', usage: 'list [--json]' },
