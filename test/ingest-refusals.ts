@@ -64,7 +64,7 @@ t.test('refused sticks change nothing', async (t) => {
     ['revoked key', () => stickOf(dir, [b45], { key: keys.revoked }), /E_SIGNATURE_BAD/, /does not count: revoked/],
     ['downgrade (signed before the published 44)', () => stickOf(dir, [b44v2], { key: keys.ed, at: daysAgo(10) }), /E_DOWNGRADE/,
       /build 44 on the stick was signed .* but the published 44 was signed/],
-    ['no room (huge reserve)', () => signed(), /E_NO_SPACE/, /needs \d+ MB \(copy .* reserve \d+ MB\) but has \d+ MB free/, { reserveBytes: 2 ** 60 }],
+    ['no room (huge reserve)', () => signed(), /E_NO_SPACE/, /needs \d+ MB \(copy .* reserve \d+ MB, the "reserve" setting\) but has \d+ MB free/, { reserveBytes: 2 ** 60 }],
     ['bad build name', () => {
       const s = stickOf(dir, [b45])
       writeFileSync(xob(s, basename(b45.nameFile)), '45 ]\n[evil]\n')
