@@ -1,110 +1,113 @@
 /**
- * Benchmark (on demand, root): end-to-end ingest + publish of a realistic
- * stick (synthetic OS tree, .tar.bz2 made by bzip2), side by side with what
- * the original did (bench/original-ingest.sh) and with the floor (`tar -I
- * lbzip2 -xf` of the stick's tarball: no copy, no checks). Reports wall
- * time, peak RSS and the bytes read from the stick device (ext4 image on a
- * loop device, page cache dropped first).   node --import tsx bench/ingest.ts
+ * Benchmark (on demand, root): ingest of a stick read at USB-2 speed
+ * (issue 11). The stick is an ext4 image on a loop device holding the
+ * real-files corpus (this machine's own files, ~35k entries, .tar.bz2 by
+ * `lbzip2 -9`) with a manifest.sha256 signed by a throwaway key; reads
+ * from it are throttled to 30 MiB/s (cgroup v1 blkio), and the page cache
+ * is dropped before every run. In each round, in an order that rotates
+ * from round to round, run:
+ *   read      cat of the tarball off the stick (what the stick allows)
+ *   lbzip2    tar -I lbzip2 -xf of the tarball on the stick (what unpacking allows)
+ *   ingest    xs-rsync ingest MOUNTPOINT
+ *   original  bench/original-ingest.sh (cp, sha1sum -c, md5sum -c, fakeroot tar -xpjf)
+ * and ingest, original and lbzip2 again on a one-CPU server (cpu cgroup
+ * quota of one CPU, same stick). Prints medians, each run, peak RSS and
+ * every ratio against its target. Nothing is deleted until all runs are
+ * done (docs/performance.md: deleting a tree slows the next run's inodes).
+ *
+ *   node --import tsx bench/ingest.ts     (XS_BENCH_ROUNDS=3; XS_BENCH_STICK_BPS=31457280)
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, rm, writeFile, readFile, stat } from 'node:fs/promises'
-import { createHash } from 'node:crypto'
+import { availableParallelism, loadavg } from 'node:os'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { generateSigningKey } from '@xs-rsync/agent'
-import { writeSampleStick } from '../packages/xs-rsync/src/demo/sample-stick.js'
-import { writeSyntheticTarball, DEFAULT_SHAPE } from './lib/synthetic-os-tree.js'
-import { CONTENT, ROUNDS, measure, median, ratio, type Measured } from './lib/measure.js'
-import { makeStickImage, dropCaches, deviceBytesRead } from './lib/stick-image.js'
+import { cpuQuota, limited, type CgroupLimit } from './lib/cgroup-limits.js'
+import { ROUNDS, measure, median, ratio, type Measured } from './lib/measure.js'
+import { makeRealFilesStick, USB2_BPS } from './lib/real-files-stick.js'
+import { deviceBytesRead, dropCaches } from './lib/stick-image.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const out = join(here, 'out')
 const bin = join(here, '..', 'packages', 'xs-rsync', 'bin', 'xs-rsync.js')
 const MiB = 1024 * 1024
+const STICK_BPS = Number(process.env.XS_BENCH_STICK_BPS ?? USB2_BPS)
+
+interface Contender {
+  key: string
+  what: string
+  /** The command, given a fresh output folder. */
+  cmd: (dir: string) => string[]
+  oneCpu: boolean
+}
 
 const main = async (): Promise<void> => {
-  await mkdir(out, { recursive: true })
-  const build = join(out, `build-bz2-${CONTENT}`)
-  await mkdir(build, { recursive: true })
-  const tarball = join(build, 'os900-tree.tar.bz2')
-  if (!existsSync(tarball)) {
-    process.stdout.write('making the synthetic tree (bzip2)...\n')
-    await writeSyntheticTarball(tarball, ['bzip2', '-c'], { ...DEFAULT_SHAPE, content: CONTENT })
-  }
-  const md5 = createHash('md5').update(await readFile(tarball)).digest('hex')
-  await writeFile(`${tarball}.md5`, `${md5}  os900-tree.tar.bz2\n`)
-  await writeFile(join(build, 'os900.contents'), '{"build":"900"}\n')
-  await writeFile(join(build, 'os900.name'), '900\n')
-  const files = { name: '900', tarball, md5File: `${tarball}.md5`, contentsFile: join(build, 'os900.contents'), nameFile: join(build, 'os900.name') }
-
   const work = join(out, 'ingest-run')
-  await rm(work, { recursive: true, force: true })
-  await mkdir(work, { recursive: true })
-  const key = await generateSigningKey('Bench NOC (throwaway)', 'noc@bench.invalid')
-  await mkdir(join(work, 'keys'))
-  await writeFile(join(work, 'keys', 'noc.asc'), key.publicKey)
-  const stickDir = join(work, 'stick-src')
-  await writeSampleStick(stickDir, [files], key.secretKey)
-  const stickBytes = (await stat(tarball)).size
-  const image = makeStickImage(join(work, 'stick.img'), stickDir, join(work, 'stick'), Math.ceil(stickBytes / MiB) * 2 + 64)
+  const stick = await makeRealFilesStick(join(out, 'real'), work, STICK_BPS)
+  const { corpus, image, onStick, usb2 } = stick
+  const stickTarball = stick.tarball
+  const oneCpu = cpuQuota(1)
+  const limits: CgroupLimit[] = [usb2, oneCpu]
+
+  const ingestCmd = (dir: string): string[] => [process.execPath, bin, 'ingest', '--no-syslog', '-q', '--root', join(dir, 'store'),
+    '--rsyncd-conf', join(dir, 'xs-rsyncd.conf'), '--rsyncd-template', join(dir, 'none'), '--keyring', stick.keys, image.mountpoint]
+  const contenders: Contender[] = [
+    { key: 'read', what: 'reading the tarball off the stick (cat)', cmd: () => ['cat', stickTarball], oneCpu: false },
+    { key: 'lbzip2', what: '`tar -I lbzip2 -xf` straight from the stick', cmd: (d) => ['tar', '-I', 'lbzip2', '-xf', stickTarball, '-C', d], oneCpu: false },
+    { key: 'ingest', what: '`xs-rsync ingest MOUNTPOINT`', cmd: ingestCmd, oneCpu: false },
+    { key: 'original', what: 'original: cp, sha1sum -c, md5sum -c, fakeroot -s STATE tar --numeric-owner -xpjf', cmd: (d) => ['bash', join(here, 'original-ingest.sh'), onStick, d], oneCpu: false },
+    { key: 'ingest-1cpu', what: '`xs-rsync ingest`, one CPU', cmd: ingestCmd, oneCpu: true },
+    { key: 'original-1cpu', what: 'original, one CPU', cmd: (d) => ['bash', join(here, 'original-ingest.sh'), onStick, d], oneCpu: true },
+    { key: 'lbzip2-1cpu', what: '`tar -I lbzip2 -xf` from the stick, one CPU', cmd: (d) => ['tar', '-I', 'lbzip2', '-xf', stickTarball, '-C', d], oneCpu: true },
+  ]
+  const runs = new Map<string, Array<Measured & { read: number }>>(contenders.map((c) => [c.key, []]))
+  const loads: number[] = []
   try {
-    const ours: Measured[] = []
-    const orig: Measured[] = []
-    const floor: Measured[] = []
-    let aRead = 0
-    let bRead = 0
-    let cRead = 0
-    // Rounds interleave the three, so a slow spell of the machine hits them all. Each
-    // run gets a new store and nothing is deleted until all have run: on an
-    // ext4 without a journal (this VM's disk) the inodes of a tree deleted
-    // shortly before make every new inode cost a scan (see docs/performance.md).
+    process.stdout.write(`stick: ${(corpus.bytes / MiB).toFixed(1)} MiB tarball, ${corpus.entries} entries, ${usb2.what}; ${ROUNDS} rounds\n`)
     for (let round = 0; round < ROUNDS; round++) {
-      const root = join(work, `ours-${round}`)
-      const origDir = join(work, `orig-${round}`)
-      dropCaches()
-      let before = deviceBytesRead(image.device)
-      ours.push(measure([process.execPath, bin, 'ingest', '--no-syslog', '-q', '--root', root, '--rsyncd-conf', join(work, `ours-${round}.conf`),
-        '--rsyncd-template', join(work, 'none'), '--keyring', join(work, 'keys'), image.mountpoint]))
-      aRead = deviceBytesRead(image.device) - before
-
-      dropCaches()
-      before = deviceBytesRead(image.device)
-      orig.push(measure(['bash', join(here, 'original-ingest.sh'), join(image.mountpoint, 'xs-xobuilds'), origDir]))
-      bRead = deviceBytesRead(image.device) - before
-
-      // the floor: only unpacking the stick's tarball, on both CPUs, no copy, no checks, no fakeroot
-      const floorDir = join(work, `floor-${round}`)
-      await mkdir(floorDir)
-      dropCaches()
-      before = deviceBytesRead(image.device)
-      floor.push(measure(['tar', '-I', 'lbzip2', '-xf', join(image.mountpoint, 'xs-xobuilds', 'os900-tree.tar.bz2'), '-C', floorDir]))
-      cRead = deviceBytesRead(image.device) - before
-      process.stdout.write(`round ${round + 1}: xs-rsync ingest ${ours.at(-1)?.seconds.toFixed(2)} s, original ${orig.at(-1)?.seconds.toFixed(2)} s, tar -I lbzip2 -xf alone ${floor.at(-1)?.seconds.toFixed(2)} s\n`)
+      const order = contenders.map((_, i) => contenders[(i + round * 3) % contenders.length] as Contender)
+      const line: string[] = []
+      for (const c of order) {
+        const dir = join(work, `${c.key}-${round}`)
+        await mkdir(dir)
+        loads.push(loadavg()[0] ?? NaN)
+        dropCaches()
+        const before = deviceBytesRead(image.device)
+        const m = measure(limited(c.oneCpu ? limits : [usb2], c.cmd(dir)))
+        runs.get(c.key)?.push({ ...m, read: deviceBytesRead(image.device) - before })
+        line.push(`${c.key} ${m.seconds.toFixed(2)} s`)
+      }
+      process.stdout.write(`round ${round + 1}: ${line.join(', ')}\n`)
     }
-    const sum = (ms: Measured[]): Measured => ({ seconds: median(ms.map((m) => m.seconds)), maxRssMiB: Math.max(...ms.map((m) => m.maxRssMiB)), treeRssMiB: Math.max(...ms.map((m) => m.treeRssMiB)) })
-    const a = sum(ours)
-    const b = sum(orig)
-    const c = sum(floor)
-
-    const rows = [
-      ['xs-rsync ingest (verify sig+sha256, copy once, unpack, publish)', a, aRead, ours],
-      ['original (cp, sha1sum -c, md5sum -c, fakeroot tar -xpjf)', b, bRead, orig],
-      ['floor: tar -I lbzip2 -xf of the tarball on the stick (no copy, no checks, no fakeroot)', c, cRead, floor],
-    ] as const
-    process.stdout.write(`\nstick: ${(stickBytes / MiB).toFixed(1)} MiB tarball, tree ${(DEFAULT_SHAPE.bytes / MiB).toFixed(0)} MiB of ${CONTENT === 'os' ? 'real OS file bytes' : 'generated content'}; median of ${ROUNDS}\n`)
-    for (const [what, m, read, runs] of rows) {
-      process.stdout.write(`${what}: ${m.seconds.toFixed(2)} s (runs ${runs.map((r) => r.seconds.toFixed(2)).join(', ')}), peak RSS ${m.maxRssMiB.toFixed(0)} MiB (largest process; all its processes together ${m.treeRssMiB.toFixed(0)} MiB), read from stick ${(read / MiB).toFixed(1)} MiB (${ratio(read, stickBytes)}x the tarball)\n`)
-    }
-    process.stdout.write(`speed-up: ${ratio(b.seconds, a.seconds)}x (target 2.5x); the floor alone would be ${ratio(b.seconds, c.seconds)}x\n`)
-    await writeFile(join(out, 'ingest.json'), JSON.stringify({
-      date: new Date().toISOString(), content: CONTENT, stickBytes,
-      ours: { ...a, read: aRead, runs: ours }, original: { ...b, read: bRead, runs: orig }, floor: { ...c, read: cRead, runs: floor },
-    }, null, 2) + '\n')
   } finally {
-    image.detach()
+    oneCpu.remove()
+    await stick.dispose()
     await rm(work, { recursive: true, force: true })
   }
+
+  const med = (key: string): number => median((runs.get(key) ?? []).map((r) => r.seconds))
+  process.stdout.write(`\nmedian of ${ROUNDS}; 1-minute load average before the runs ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} on ${availableParallelism()} CPUs\n`)
+  process.stdout.write('| what | seconds (median) | each run | CPU s, user + system (median) | peak RSS MiB, largest process | all processes | read from the stick |\n| --- | --- | --- | --- | --- | --- | --- |\n')
+  for (const c of contenders) {
+    const rs = runs.get(c.key) ?? []
+    const cpu = (f: (r: Measured) => number | undefined): string => median(rs.map((r) => f(r) ?? NaN)).toFixed(2)
+    process.stdout.write(`| ${c.what} | ${med(c.key).toFixed(2)} | ${rs.map((r) => r.seconds.toFixed(2)).join(', ')} | ${cpu((r) => r.userSeconds)} + ${cpu((r) => r.systemSeconds)} | ${Math.max(...rs.map((r) => r.maxRssMiB)).toFixed(0)} | ` +
+      `${Math.max(...rs.map((r) => r.treeRssMiB)).toFixed(0)} | ${(Math.max(...rs.map((r) => r.read)) / MiB).toFixed(1)} MiB |\n`)
+  }
+  const limit = Math.max(med('read'), med('lbzip2'))
+  const verdict = (ok: boolean): string => ok ? 'met' : 'NOT met'
+  const speedup = med('original') / med('ingest')
+  const overLimit = med('ingest') / limit
+  const speedup1 = med('original-1cpu') / med('ingest-1cpu')
+  process.stdout.write(`\ningest vs original: ${ratio(med('original'), med('ingest'))}x (target >= 2.5x: ${verdict(speedup >= 2.5)})\n`)
+  process.stdout.write(`ingest vs the limit (slower of reading the stick, ${med('read').toFixed(2)} s, and tar -I lbzip2 -xf from it, ${med('lbzip2').toFixed(2)} s): ` +
+    `${overLimit.toFixed(2)}x (target <= 1.10x: ${verdict(overLimit <= 1.10)})\n`)
+  process.stdout.write(`one CPU: ingest vs original: ${speedup1.toFixed(2)}x (target >= 1.5x: ${verdict(speedup1 >= 1.5)}); ingest vs tar -I lbzip2 -xf: ${ratio(med('ingest-1cpu'), med('lbzip2-1cpu'))}x\n`)
+  const peak = Math.max(...(runs.get('ingest') ?? []).map((r) => r.treeRssMiB))
+  process.stdout.write(`ingest, all processes together: ${peak.toFixed(0)} MiB peak (target < 150 MiB: ${verdict(peak < 150)})\n`)
+  await writeFile(join(out, 'ingest.json'), JSON.stringify({
+    date: new Date().toISOString(), stickBytes: corpus.bytes, entries: corpus.entries, stickBps: STICK_BPS, loads,
+    runs: Object.fromEntries(runs),
+  }, null, 2) + '\n')
 }
 
 await main()

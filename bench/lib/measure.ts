@@ -8,7 +8,14 @@
  */
 import { spawnSync } from 'node:child_process'
 
-export interface Measured { seconds: number, maxRssMiB: number, treeRssMiB: number }
+export interface Measured {
+  seconds: number
+  maxRssMiB: number
+  treeRssMiB: number
+  /** CPU time of the command and all its children, user and system (getrusage RUSAGE_CHILDREN). */
+  userSeconds?: number
+  systemSeconds?: number
+}
 
 const WRAPPER = `
 import json, os, resource, subprocess, sys, threading, time
@@ -41,15 +48,16 @@ th.start()
 rc = p.wait()
 seconds = time.monotonic() - t
 th.join()
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"rc": rc, "seconds": seconds, "treerss": peak,
-                  "maxrss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+                  "maxrss": ru.ru_maxrss, "utime": ru.ru_utime, "stime": ru.ru_stime}))
 `
 
 export const measure = (cmd: string[], opts: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Measured => {
   const r = spawnSync('python3', ['-c', WRAPPER, ...cmd], { encoding: 'utf8', cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'inherit'], timeout: 3_600_000 })
-  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { rc: number, seconds: number, maxrss: number, treerss: number }
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as { rc: number, seconds: number, maxrss: number, treerss: number, utime: number, stime: number }
   if (out.rc !== 0) throw new Error(`${cmd.join(' ')} exited ${out.rc}`)
-  return { seconds: out.seconds, maxRssMiB: out.maxrss / 1024, treeRssMiB: out.treerss / 1024 / 1024 }
+  return { seconds: out.seconds, maxRssMiB: out.maxrss / 1024, treeRssMiB: out.treerss / 1024 / 1024, userSeconds: out.utime, systemSeconds: out.stime }
 }
 
 export const ratio = (a: number, b: number): string => (a / b).toFixed(2)
