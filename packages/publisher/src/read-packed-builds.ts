@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { toXsError, XsError } from '@xs-rsync/core'
-import { checkBuildName, parseNameFile } from './build-name.js'
+import { checkBuildName } from './build-name.js'
 import { groupPackedBuilds, type PackedGroup } from './group-packed-builds.js'
 import { parseMd5File } from './parse-md5-file.js'
 
@@ -53,9 +53,13 @@ const readSide = async (path: string): Promise<Buffer> => {
   return readFile(path)
 }
 
-/** The build NAME in X.name: exactly one line, trimmed; checked (parseNameFile). */
+/**
+ * The build NAME in X.name of xobuilds-packed: its first line, trimmed;
+ * checked. (The folder is the admin's; a stick's .name must hold exactly one
+ * line, parseNameFile, before it is copied here.)
+ */
 export const readBuildName = async (nameFile: string): Promise<string> =>
-  parseNameFile((await readSide(nameFile)).toString('utf8'), nameFile)
+  checkBuildName((await readSide(nameFile)).toString('utf8').split('\n')[0]?.trim() ?? '', nameFile)
 
 /**
  * Read one group's files; E_BUILD_INCOMPLETE / E_BUILD_NAME naming the file.

@@ -18,7 +18,7 @@ export const startEarlyUnpack = async (
   ctx.log('info', `Unpacking build ${plan.name} from ${file.path} as it is copied`)
   const started = await startUnpack(staging.layout, {
     // the bytes are the stick file's (the verified copy): messages name that file, not ROOT/tmp
-    tarball: file.path, source: { stream: follower.stream(), size: file.size }, backend: ctx.config.backend,
+    tarball: file.path, source: { stream: follower.stream(), size: file.size }, backend: ctx.config.backend, reserve: { bytes: ctx.config.reserveBytes },
     expectedMd5: plan.expectedMd5, build: plan.name, log: ctx.log, signal: staging.signal, onProgress: ctx.onProgress,
   })
   staging.unpacks.set(plan.name, started)

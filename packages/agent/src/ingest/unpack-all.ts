@@ -22,7 +22,7 @@ export const unpackAll = async <C extends IngestContext & BuildsPlanned & Stagin
       log('info', `Unpacking build ${p.name} from ${p.tarball.path} (its verified copy)`)
       u = await startUnpack(staging.layout, {
         tarball: p.tarball.path, source: { stream: createReadStream(join(staging.dir, p.tarball.name)), size: p.tarball.size },
-        backend: ctx.config.backend, expectedMd5: p.expectedMd5, build: p.name, log, signal: staging.signal, onProgress: ctx.onProgress,
+        backend: ctx.config.backend, reserve: { bytes: ctx.config.reserveBytes }, expectedMd5: p.expectedMd5, build: p.name, log, signal: staging.signal, onProgress: ctx.onProgress,
       })
       staging.unpacks.set(p.name, u)
     }
