@@ -20,12 +20,12 @@ import { xsRsync } from './lib/xs-cli.js'
 const TEMPLATE = join(import.meta.dirname, '..', 'packages', 'xs-rsync', 'share', 'rsyncd.conf.in')
 const CLIENTS = 40
 
-t.test('the service unit runs rsync unprivileged with only the read capability', async (t) => {
+t.test('the service unit runs rsync unprivileged with only the read and chroot capabilities', async (t) => {
   const dir = t.testdir({})
   const { text, argv } = installedService({ ...testStore(dir), rsyncdTemplate: TEMPLATE })
   t.equal(unitValue(text, 'User'), 'xs-rsync')
-  t.equal(unitValue(text, 'AmbientCapabilities'), 'CAP_DAC_READ_SEARCH')
-  t.equal(unitValue(text, 'CapabilityBoundingSet'), 'CAP_DAC_READ_SEARCH')
+  t.equal(unitValue(text, 'AmbientCapabilities'), 'CAP_DAC_READ_SEARCH CAP_SYS_CHROOT')
+  t.equal(unitValue(text, 'CapabilityBoundingSet'), 'CAP_DAC_READ_SEARCH CAP_SYS_CHROOT')
   t.equal(unitValue(text, 'ProtectSystem'), 'strict')
   t.equal(argv[0], '/usr/bin/rsync', 'rsync is exec\'d directly, no Node per connection')
 })

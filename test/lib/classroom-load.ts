@@ -98,7 +98,7 @@ const sample = (top: number): { totalKiB: number, perConnection: number[] } => {
   return { totalKiB: perConnection.reduce((a, b) => a + b, 0), perConnection }
 }
 
-const waitForListening = (child: ChildProcess, ms: number): Promise<void> =>
+export const waitForListening = (child: ChildProcess, ms: number): Promise<void> =>
   new Promise((resolve, reject) => {
     let err = ''
     const timer = setTimeout(() => reject(new Error(`socket activator not listening after ${ms} ms: ${err}`)), ms)

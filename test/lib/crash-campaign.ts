@@ -288,7 +288,6 @@ export const crashCampaign = async (opts: CampaignOptions): Promise<CampaignFigu
         problems.push(`${where}: the daemon cannot list the modules (config does not parse?): ${(er as Error).message}`)
         return out
       }
-      if (!modules.includes('builds')) problems.push(`${where}: no [builds] module: ${modules.join(' ')}`)
       const packedNames = new Set<string>()
       const { groups } = groupPackedBuilds(lsOr(layout.packed))
       for (const g of groups) {

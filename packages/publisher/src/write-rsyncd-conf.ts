@@ -39,6 +39,7 @@ export const writeRsyncdConfInLock = async (config: XsConfig, log: LogFn = silen
   if (config.backend === 'fakeroot') await writeFakerootState(layout)
   const text = renderRsyncdConf({
     template: await readTemplate(config.rsyncdTemplate),
+    templatePath: config.rsyncdTemplate,
     builds,
     root: config.root,
     backend: config.backend,

@@ -7,9 +7,11 @@ t.test('daemon command lines', async (t) => {
     [{ backend: 'fake-super', fakerootState: '/s', rsyncArgs }, ['rsync', ...rsyncArgs]],
     [{ backend: 'fakeroot', fakerootState: '/s', rsyncArgs }, ['fakeroot', '-i', '/s', '--', 'rsync', ...rsyncArgs]],
     [{ backend: 'fake-super', fakerootState: '/s', rsyncArgs, asOwner: { uid: 999, gid: 998 } },
-      ['setpriv', '--reuid=999', '--regid=998', '--clear-groups', '--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', '--', 'rsync', ...rsyncArgs]],
+      ['setpriv', '--reuid=999', '--regid=998', '--clear-groups', '--inh-caps=+net_bind_service,+sys_chroot', '--ambient-caps=+net_bind_service,+sys_chroot', '--', 'rsync', ...rsyncArgs]],
     [{ backend: 'fakeroot', fakerootState: '/s', rsyncArgs, asOwner: { uid: 999, gid: 998 } },
-      ['setpriv', '--reuid=999', '--regid=998', '--clear-groups', '--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', '--', 'fakeroot', '-i', '/s', '--', 'rsync', ...rsyncArgs]],
+      ['setpriv', '--reuid=999', '--regid=998', '--clear-groups', '--inh-caps=+net_bind_service,+sys_chroot', '--ambient-caps=+net_bind_service,+sys_chroot', '--', 'fakeroot', '-i', '/s', '--', 'rsync', ...rsyncArgs]],
+    [{ backend: 'fake-super', fakerootState: '/s', rsyncArgs, logFile: '/r/tmp/serve.1.x/log', noChroot: true },
+      ['rsync', ...rsyncArgs, '--dparam=log file=/r/tmp/serve.1.x/log', '--dparam=use chroot=no']],
   ]
   for (const [opts, want] of cases) t.same(daemonCommand(opts), want, JSON.stringify(opts))
 })

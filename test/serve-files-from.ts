@@ -1,0 +1,106 @@
+// `rsync --files-from=LIST rsync://XS/build-NAME/root/ DEST` (fetch a chosen
+// set of files, as a client updating part of a tree does) through both ways
+// the school server serves: the socket-activated unit as setup installs it
+// (unprivileged, the unit's capabilities) and `xs-rsync serve`. It needs
+// `use chroot = yes`; with `use chroot = no` rsync 3.5 fails every file with
+// "file has vanished", which the control case shows. `serve` also relays the
+// daemon's own log to the configured syslog socket (tag xs-rsyncd).
+import t, { type Test } from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Backend, XsConfig } from '@xs-rsync/core'
+import { makeTreeTar } from '../packages/publisher/test/lib/make-archive.js'
+import { handStoreTo, installedService, NOBODY, unitValue, waitForListening } from './lib/classroom-load.js'
+import { freePort, waitForRsyncd } from './lib/free-port.js'
+import { startRsyslog } from './lib/rsyslog.js'
+import { addPackedBuild, testStore } from './lib/test-store.js'
+import { configArgs, XS_BIN, xsRsync } from './lib/xs-cli.js'
+
+const TEMPLATE = join(import.meta.dirname, '..', 'packages', 'xs-rsync', 'share', 'rsyncd.conf.in')
+const LIST = ['etc/hostname', 'bin/a', 'ro/sub/file']
+
+/** A store with build 44 published from the os tree, handed to nobody as setup does. */
+const store = (dir: string, backend: Backend, template = TEMPLATE): XsConfig => {
+  const config = { ...testStore(dir, backend), rsyncdTemplate: template }
+  addPackedBuild(config, 'os44', '44', makeTreeTar(dir, 'os').gnu, 'bzip2')
+  handStoreTo(config)
+  const r = xsRsync(config, ['refresh', '-q'])
+  if (r.status !== 0) throw new Error(`refresh: ${r.stderr}`)
+  return config
+}
+
+const filesFrom = (port: number, dir: string): { status: number | null, stderr: string, dest: string } => {
+  const list = join(dir, 'list')
+  writeFileSync(list, LIST.join('\n') + '\n')
+  const dest = join(dir, `dest-${port}`)
+  const r = spawnSync('rsync', ['-a', '--timeout=60', `--files-from=${list}`, `rsync://127.0.0.1:${port}/build-44/root/`, dest],
+    { encoding: 'utf8', timeout: 120_000 })
+  return { status: r.status, stderr: r.stderr, dest }
+}
+
+/** The installed unit's ExecStart under a socket activator, as its user with its capabilities. */
+const socketActivated = async (t: Test, config: XsConfig): Promise<number> => {
+  const { text, argv } = installedService(config)
+  const caps = (unitValue(text, 'AmbientCapabilities') ?? '').split(/\s+/).filter((c) => c !== '')
+    .map((c) => '+' + c.toLowerCase().replace(/^cap_/, '')).join(',')
+  const port = await freePort()
+  const activator = spawn('systemd-socket-activate', ['--accept', '--inetd', '-l', `127.0.0.1:${port}`,
+    'setpriv', `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups',
+    `--inh-caps=${caps}`, `--ambient-caps=${caps}`, '--', ...argv],
+  { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
+  t.teardown(() => { activator.kill('SIGTERM') })
+  await waitForListening(activator, 10_000)
+  return port
+}
+
+for (const backend of ['fake-super', 'fakeroot'] as Backend[]) {
+  t.test(`${backend}: --files-from through the socket-activated unit`, async (t) => {
+    const dir = t.testdir({})
+    const config = store(dir, backend)
+    t.match(readFileSync(config.rsyncdConf, 'utf8'), /^use chroot = yes$/m)
+    const r = filesFrom(await socketActivated(t, config), dir)
+    t.equal(r.status, 0, r.stderr)
+    t.equal(readFileSync(join(r.dest, 'etc/hostname'), 'utf8'), 'hostname\n')
+    t.equal(readFileSync(join(r.dest, 'bin/a'), 'utf8'), 'linked\n')
+    t.equal(readFileSync(join(r.dest, 'ro/sub/file'), 'utf8'), 'in ro\n')
+  })
+}
+
+t.test('control: the same pull fails under "use chroot = no" (why the config chroots)', async (t) => {
+  const dir = t.testdir({})
+  const template = join(dir, 'nochroot.conf.in')
+  writeFileSync(template, readFileSync(TEMPLATE, 'utf8').replace(/^use chroot = yes$/m, 'use chroot = no'))
+  const config = store(dir, 'fake-super', template)
+  const r = filesFrom(await socketActivated(t, config), dir)
+  t.equal(r.status, 24, r.stderr)
+  t.match(r.stderr, /file has vanished/)
+})
+
+t.test('xs-rsync serve: --files-from works, and the daemon logs to the configured syslog socket', async (t) => {
+  const dir = t.testdir({})
+  const config = store(dir, 'fake-super')
+  const syslog = await startRsyslog(t, dir)
+  const port = await freePort()
+  const serve = spawn(process.execPath, [XS_BIN, 'serve', '--port', String(port), ...configArgs(config), '--syslog-socket', syslog.socket],
+    { stdio: ['ignore', 'ignore', 'pipe'] })
+  let err = ''
+  serve.stderr.on('data', (d: Buffer) => { err += d.toString() })
+  const closed = new Promise<number | null>((resolve) => serve.on('close', resolve))
+  t.teardown(() => { serve.kill('SIGKILL') })
+  await waitForRsyncd(port, 20_000, () => serve.exitCode === null).catch((er: Error) => { throw new Error(`${er.message}\n${err}`) })
+  // the daemon's log FIFO, from its command line
+  const daemonArgs = spawnSync('pgrep', ['-a', '-f', '--', `--port=${port}`], { encoding: 'utf8' }).stdout
+  const fifo = /--dparam=log file=(\S+)/.exec(daemonArgs)?.[1] ?? ''
+  t.match(fifo, /\/xs-rsync-serve-[^/]+\/rsyncd\.log$/, daemonArgs)
+  const r = filesFrom(port, dir)
+  t.equal(r.status, 0, r.stderr + err)
+  t.equal(readFileSync(join(r.dest, 'bin/a'), 'utf8'), 'linked\n')
+  const lines = await syslog.waitFor((l) => l.some((x) => /^user\.\w+ xs-rsyncd\[\d+\]: \[\d+\] rsync on build-44\/root\/ from /.test(x)))
+  t.ok(lines.some((x) => /^user\.\w+ xs-rsyncd\[\d+\]: \[\d+\] connect from /.test(x)), 'each connection is in the user log')
+  for (let i = 0; i < 100 && !/rsync daemon: \[\d+\] rsync on build-44/.test(err); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.match(err, /rsync daemon: \[\d+\] rsync on build-44\/root\/ from/, 'and on the terminal')
+  serve.kill('SIGTERM')
+  t.equal(await closed, 0, err)
+  t.notOk(existsSync(fifo), `the log FIFO ${fifo} is gone`)
+})
