@@ -21,7 +21,7 @@ t.test('publish BUILDFILE [NAME], then list', async (t) => {
   const f = addPackedBuild(config, 'os9', 'nine', tarFile, 'xz')
   let r = xsRsync(config, ['publish', f.tarball])
   t.equal(r.status, 0, r.stderr)
-  t.match(r.stderr, /DONE: build nine is available to laptops \(rsync module build-nine\)/)
+  t.match(r.stderr, /DONE: published build nine; builds available to laptops: nine \(rsync:\/\/[^/]+\/build-nine\)/)
   r = xsRsync(config, ['publish', f.tarball, 'nine-b'])
   t.equal(r.status, 0, r.stderr)
   t.same((await listBuilds(config)).map((b) => b.name), ['nine', 'nine-b'])

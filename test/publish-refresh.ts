@@ -64,23 +64,21 @@ t.test('refresh lifecycle against a live daemon', async (t) => {
   const served = await startServe({ config })
   t.teardown(served.stop)
   const port = served.port
-  t.same(listModules(port), ['build-b1', 'build-b2', 'builds'])
+  t.same(listModules(port), ['build-b1', 'build-b2'])
   t.same(await pullAndCompare(port, 'b1', b1.tarball), [])
 
   res = await refresh({ config })
   t.same([res.published, res.unchanged], [[], ['b1', 'b2']], 'unchanged builds are not unpacked again')
 
-  t.test('a changed tarball under the same NAME is re-published; the old version is collected on the next run', async (t) => {
+  t.test('a changed tarball under the same NAME is re-published; the old version, pulled by nobody, is collected at once', async (t) => {
     const v2 = addPackedBuild(config, 'os1', 'b1', tinyTar('a1v2', 'one, version 2\n'), 'bzip2')
     const before = readdirSync(layout.trees).filter((d) => d.startsWith('b1@'))
     const r = await refresh({ config })
     t.same([r.published, r.unchanged], [['b1'], ['b2']])
     t.same(await pullAndCompare(port, 'b1', v2.tarball), [])
     const after = readdirSync(layout.trees).filter((d) => d.startsWith('b1@'))
-    t.equal(after.length, 2, 'the replaced version stays until the next run (a client may still be pulling it)')
-    t.ok(before.every((d) => after.includes(d)))
-    await refresh({ config })
-    t.same(readdirSync(layout.trees).filter((d) => d.startsWith('b1@')), after.filter((d) => !before.includes(d)), 'old version collected')
+    t.equal(after.length, 1, 'the replaced version is gone: no laptop was pulling it (test/remove-prune.ts: one that is pulled stays)')
+    t.notOk(before.some((d) => after.includes(d)), 'old version collected')
     writeFileSync(b1Served, readFileSync(v2.tarball))
   })
 
@@ -108,7 +106,7 @@ t.test('refresh lifecycle against a live daemon', async (t) => {
       t.match(r.failed, [{ build, error: { code } }], `${what}: failed with ${code}`)
       t.same(snapshot(), before, `${what}: config, published links and ROOT/tmp unchanged`)
       t.same(await listBuilds(config), recsBefore, `${what}: records unchanged`)
-      t.same(listModules(port), ['build-b1', 'build-b2', 'builds'], `${what}: daemon still reads the config`)
+      t.same(listModules(port), ['build-b1', 'build-b2'], `${what}: daemon still reads the config`)
       t.same(await pullAndCompare(port, 'b1', b1Served), [], `${what}: previous b1 still served`)
       t.notOk(readdirSync(dir).includes('outside'), `${what}: nothing written outside`)
       // put the packed folder back as it was
@@ -126,7 +124,7 @@ t.test('refresh lifecycle against a live daemon', async (t) => {
     addPackedBuild(config, 'os7', 'b7', tinyTar('a7', 'seven\n'), 'xz', { md5: '1'.repeat(32) })
     const r = xsRsync(config, ['refresh'])
     t.equal(r.status, 12, 'E_CHECKSUM exit status')
-    t.match(r.stderr, /FAILED: 1 build\(s\) not published \(b7\); builds available to laptops: b1, b2\. build checksum does not match/)
+    t.match(r.stderr, /FAILED: 1 build\(s\) not published \(b7\); builds available to laptops: b1 \(rsync:\/\/[^/]+\/build-b1\), b2 \(rsync:\/\/[^/]+\/build-b2\)\. build checksum does not match/)
     for (const f of readdirSync(packed)) if (f.startsWith('os7')) rmSync(join(packed, f))
   })
 
@@ -134,7 +132,7 @@ t.test('refresh lifecycle against a live daemon', async (t) => {
     rmSync(join(packed, 'os2.name'))
     const r = await refresh({ config })
     t.same([r.removed, r.unchanged], [['b2'], ['b1']])
-    t.same(listModules(port), ['build-b1', 'builds'])
+    t.same(listModules(port), ['build-b1'])
     t.same((await listBuilds(config)).map((b) => b.name), ['b1'])
     t.notOk(readdirSync(layout.records).includes('b2.json'))
   })

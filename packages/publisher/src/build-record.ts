@@ -25,6 +25,12 @@ export interface BuildRecord {
   publishedAt: string
   backend: Backend
   pristine?: string
+  /**
+   * Published by hand (`xs-rsync publish`) from this tarball (absolute path),
+   * outside ROOT/xobuilds-packed or under another NAME than its .name file:
+   * refresh neither removes nor replaces it; `xs-rsync remove` does.
+   */
+  source?: string
   /** Set by others (the agent: signature time etc.); kept across re-publishing. */
   extra?: Record<string, unknown>
 }
@@ -47,6 +53,7 @@ export const parseBuildRecord = (text: string, where: string): BuildRecord => {
   for (const k of NUMBER_KEYS) if (typeof r[k] !== 'number') throw bad(`${k} is not a number`)
   if (r.backend !== 'fake-super' && r.backend !== 'fakeroot') throw bad('backend is not fake-super or fakeroot')
   if (r.pristine !== undefined && typeof r.pristine !== 'string') throw bad('pristine is not a string')
+  if (r.source !== undefined && (typeof r.source !== 'string' || !r.source.startsWith('/'))) throw bad('source is not an absolute path')
   if (r.extra !== undefined && (typeof r.extra !== 'object' || r.extra === null || Array.isArray(r.extra))) {
     throw bad('extra is not an object')
   }

@@ -1,9 +1,9 @@
 import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { basename, extname, join } from 'node:path'
+import { basename, dirname, extname, join, resolve } from 'node:path'
 import { fsyncDir, silentLog, XsError, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
 import { readBuildRecord, readBuildRecords, writeBuildRecord, type BuildRecord } from './build-record.js'
 import { newTreeId, publishLayout, treeDirName, treeLinkTarget, type PublishLayout } from './publish-layout.js'
-import { locatePackedBuild, type PackedBuild } from './read-packed-builds.js'
+import { locatePackedBuild, readBuildName, type PackedBuild } from './read-packed-builds.js'
 import { makeStagingDir } from './staging.js'
 import { waitWithNotice, withStoreLock, type StoreLockOptions } from './store-lock.js'
 import { swapSymlink } from './swap-symlink.js'
@@ -21,6 +21,8 @@ export interface PublishBuildOptions {
   name?: string
   /** Merged over the previous record's `extra` (kept when not given). */
   extra?: Record<string, unknown>
+  /** Published by hand from this tarball (BuildRecord.source). */
+  source?: string
   log?: LogFn
   onProgress?: OnProgress
   signal?: AbortSignal
@@ -124,6 +126,7 @@ export const publishPackedInLock = async (
       publishedAt: new Date().toISOString(),
       backend: config.backend,
       ...(res.pristine !== undefined && { pristine: res.pristine }),
+      ...(opts.source !== undefined && { source: opts.source }),
       ...(extra !== undefined && { extra }),
     }
     await writeBuildRecord(layout.records, record)
@@ -138,10 +141,26 @@ export const publishPackedInLock = async (
 export const publishBuildInLock = async (opts: PublishBuildOptions): Promise<PublishResult> =>
   publishPackedInLock(publishLayout(opts.config.root), await locatePackedBuild(opts.tarball, opts.name), opts)
 
-/** Take the store lock, publish one tarball, regenerate the rsync config. */
+/**
+ * Is this a build refresh would not publish as it is: its tarball outside
+ * ROOT/xobuilds-packed, or NAME not what its .name file says?
+ */
+const isByHand = async (layout: PublishLayout, build: PackedBuild): Promise<boolean> => {
+  if (dirname(build.tarball) !== layout.packed) return true
+  return (await readBuildName(build.nameFile).catch(() => undefined)) !== build.name
+}
+
+/**
+ * Take the store lock, publish one tarball (by hand: `xs-rsync publish`),
+ * regenerate the rsync config. A build refresh would not find as it is
+ * (outside ROOT/xobuilds-packed, or under another NAME) records its source,
+ * so that refresh keeps it published until `xs-rsync remove`.
+ */
 export const publishBuild = async (opts: PublishBuildOptions & { lock?: Omit<StoreLockOptions, 'log'> }): Promise<PublishResult> =>
-  withStoreLock(opts.config, { ...waitWithNotice(opts.log), ...opts.lock, ...(opts.log && { log: opts.log }) }, async () => {
-    const res = await publishBuildInLock(opts)
+  withStoreLock(opts.config, { ...waitWithNotice(opts.log), ...opts.lock, ...(opts.log && { log: opts.log }) }, async (layout) => {
+    const build = await locatePackedBuild(resolve(opts.tarball), opts.name)
+    const byHand = await isByHand(layout, build)
+    const res = await publishPackedInLock(layout, build, { ...opts, ...(byHand && { source: build.tarball }) })
     await writeRsyncdConfInLock(opts.config, opts.log)
     return res
   })

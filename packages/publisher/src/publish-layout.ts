@@ -19,6 +19,8 @@ export interface PublishLayout extends StoreLayout {
   ownership: string
   /** ROOT/state/fakeroot.state: combined fakeroot state of all trees (fakeroot backend). */
   fakerootState: string
+  /** ROOT/state/removed/NAME.json: what is kept of removed builds (replay protection). */
+  removed: string
 }
 
 export const publishLayout = (root: string): PublishLayout => {
@@ -30,6 +32,7 @@ export const publishLayout = (root: string): PublishLayout => {
     lock: join(s.state, 'xs-rsync.lock'),
     ownership: join(s.state, 'ownership'),
     fakerootState: join(s.state, 'fakeroot.state'),
+    removed: join(s.state, 'removed'),
   }
 }
 

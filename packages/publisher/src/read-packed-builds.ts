@@ -38,6 +38,11 @@ export interface PackedScan {
   claimedNames: Set<string>
   /** Groups without a .name file: not asked to be published (removing X.name unpublishes a build). */
   unnamed: string[]
+  /**
+   * Groups whose tarball is gone (deleted by hand): not asked to be
+   * published either, their NAME is not claimed; the other files are listed.
+   */
+  leftovers: { base: string, files: string[] }[]
   ignored: string[]
 }
 
@@ -104,9 +109,14 @@ export const scanPackedBuilds = async (dir: string): Promise<PackedScan> => {
   const failures: PackedFailure[] = []
   const claimedNames = new Set<string>()
   const unnamed: string[] = []
+  const leftovers: { base: string, files: string[] }[] = []
   for (const g of groups) {
     if (g.name === undefined && !g.conflicts.some((f) => f.endsWith('.name'))) {
       unnamed.push(g.base)
+      continue
+    }
+    if (g.tarball === undefined && g.conflicts.length === 0) {
+      leftovers.push({ base: g.base, files: [g.md5, g.contents, g.name].filter((f): f is string => f !== undefined) })
       continue
     }
     let name: string | undefined
@@ -127,7 +137,7 @@ export const scanPackedBuilds = async (dir: string): Promise<PackedScan> => {
     failures.push({ base: basename(b.nameFile).replace(/\.name$/, ''), name: b.name,
       error: new XsError('E_BUILD_NAME', `${b.nameFile}: build name ${b.name} is used by more than one build in ${dir}`, { path: b.nameFile, actual: b.name }) })
   }
-  return { builds: builds.filter((b) => !dups.includes(b)), failures, claimedNames, unnamed, ignored }
+  return { builds: builds.filter((b) => !dups.includes(b)), failures, claimedNames, unnamed, leftovers, ignored }
 }
 
 /**

@@ -1,9 +1,11 @@
+import { join } from 'node:path'
 import { silentLog, toXsError, type LogFn, type OnProgress, type XsConfig, type XsError } from '@xs-rsync/core'
 import { readBuildRecords, type BuildRecord } from './build-record.js'
+import { gcTrees } from './gc-trees.js'
 import { isServed } from './list-builds.js'
 import { publishPackedInLock } from './publish-build.js'
 import { publishLayout, type PublishLayout } from './publish-layout.js'
-import { scanPackedBuilds, type PackedBuild } from './read-packed-builds.js'
+import { locatePackedBuild, scanPackedBuilds, type PackedBuild } from './read-packed-builds.js'
 import { LASTING_REFUSALS, clearRefusal, readRefusal, recordRefusal } from './refused-build.js'
 import { removeBuildInLock } from './remove-build.js'
 import { waitWithNotice, withStoreLock, type StoreLockOptions } from './store-lock.js'
@@ -46,8 +48,11 @@ export const isUpToDate = (b: PackedBuild, rec: BuildRecord | undefined, config:
 
 /**
  * Reconcile pub/builds with xobuilds-packed (the store lock must be held):
- * publish new builds, re-publish changed ones, remove builds whose .name is
- * gone, then regenerate the rsync config. One bad build does not stop the others.
+ * publish new builds, re-publish changed ones, remove builds whose .name or
+ * tarball is gone, then regenerate the rsync config. One bad build does not
+ * stop the others. Builds published by hand (`xs-rsync publish`, a record
+ * with `source`) stay as they are: only `--force` (or a backend change)
+ * unpacks them again, from their source; only `xs-rsync remove` removes them.
  */
 export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout = publishLayout(opts.config.root)): Promise<RefreshResult> => {
   const { config } = opts
@@ -56,14 +61,23 @@ export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout 
   const res: RefreshResult = { published: [], unchanged: [], removed: [], failed: [], refused: [], ignored: scan.ignored, offered: [] }
   for (const f of scan.ignored) log('info', `Ignoring ${f} in ${layout.packed}: not part of a build`)
   for (const b of scan.unnamed) log('info', `Not publishing ${b} in ${layout.packed}: it has no ${b}.name`)
+  for (const l of scan.leftovers) {
+    log('warning', `${join(layout.packed, l.base)}: the tarball is gone, so this build is not published; ${l.files.join(', ')} ${l.files.length === 1 ? 'is' : 'are'} left over (delete ${l.files.length === 1 ? 'it' : 'them'}; "xs-rsync remove NAME" removes a build with all its files)`)
+  }
   for (const f of scan.failures) {
     log('err', `Build ${f.name ?? f.base} not published: ${f.error.message}`)
     res.failed.push({ build: f.name ?? f.base, error: f.error })
   }
   const records = new Map((await readBuildRecords(layout.records)).map((r) => [r.name, r]))
+  const byHand = [...records.values()].filter((r) => r.source !== undefined)
   for (const b of scan.builds) {
     opts.signal?.throwIfAborted()
     const rec = records.get(b.name)
+    if (rec?.source !== undefined && rec.source !== b.tarball) {
+      log('warning', `Build ${b.name} was published by hand from ${rec.source}; ${b.tarball} is not published over it ("xs-rsync remove ${b.name}" first, or "xs-rsync publish" it)`)
+      res.unchanged.push(b.name)
+      continue
+    }
     if (opts.force !== true && isUpToDate(b, rec, config) && rec !== undefined && await isServed(layout.builds, layout.trees, rec)) {
       res.unchanged.push(b.name)
       continue
@@ -87,7 +101,25 @@ export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout 
       if (LASTING_REFUSALS.has(e.code)) await recordRefusal(layout.state, b, e)
     }
   }
-  const gone = [...records.keys()].filter((name) => !scan.claimedNames.has(name))
+  for (const rec of byHand) {
+    if (scan.claimedNames.has(rec.name)) continue
+    if (opts.force !== true && rec.backend === config.backend) {
+      log('info', `Build ${rec.name} was published by hand from ${rec.source}; it stays published ("xs-rsync remove ${rec.name}" removes it)`)
+      res.unchanged.push(rec.name)
+      continue
+    }
+    try {
+      opts.signal?.throwIfAborted()
+      await publishPackedInLock(layout, await locatePackedBuild(rec.source!, rec.name), { ...opts, source: rec.source! })
+      res.published.push(rec.name)
+    } catch (er) {
+      const e = toXsError(er)
+      if (opts.signal?.aborted === true) throw e
+      log('err', `Build ${rec.name} (published by hand from ${rec.source}) not unpacked again; the previous version stays available: ${e.message}`)
+      res.failed.push({ build: rec.name, error: e })
+    }
+  }
+  const gone = [...records.values()].filter((r) => r.source === undefined && !scan.claimedNames.has(r.name)).map((r) => r.name)
   // out of the rsync config first: a run killed in between must not leave a module whose files are gone
   if (gone.length > 0) await writeRsyncdConfInLock(config, log, new Set(gone))
   for (const name of gone) {
@@ -95,6 +127,8 @@ export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout 
     res.removed.push(name)
   }
   res.offered = await writeRsyncdConfInLock(config, log)
+  // the trees of removed and replaced builds, unless a laptop is still pulling them
+  await gcTrees(layout, log)
   return res
 }
 

@@ -19,7 +19,7 @@ export interface StoreLockOptions {
 
 /** Create the store folders the publisher uses (idempotent). */
 export const ensureStore = async (layout: PublishLayout): Promise<void> => {
-  for (const d of [layout.packed, layout.builds, layout.trees, layout.records, layout.ownership, layout.tmp]) {
+  for (const d of [layout.packed, layout.builds, layout.trees, layout.records, layout.ownership, layout.removed, layout.tmp]) {
     await mkdir(d, { recursive: true, mode: 0o755 })
   }
 }
@@ -47,7 +47,7 @@ export const withStoreLock = async <T>(
     await recoverPlacement(layout, log)
     await cleanStaleStaging(layout.tmp, log)
     // temp files of atomic writes whose process was killed before the rename
-    for (const [dir, target] of [[layout.state], [layout.records], [join(layout.state, 'ingest-running')],
+    for (const [dir, target] of [[layout.state], [layout.records], [layout.removed], [join(layout.state, 'ingest-running')],
       [dirname(config.rsyncdConf), basename(config.rsyncdConf)]] as const) {
       for (const name of await removeStaleAtomicTemps(dir, target)) log('info', `Removed ${join(dir, name)}, left by a killed job`)
     }

@@ -1,6 +1,7 @@
+import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { XsError } from '@xs-rsync/core'
-import { publishBuild } from '@xs-rsync/publisher'
+import { describeAvailable, listBuilds, publishBuild } from '@xs-rsync/publisher'
 import type { CommandContext } from '../command-context.js'
 
 /**
@@ -15,6 +16,7 @@ export default async function run (ctx: CommandContext): Promise<number> {
     config: ctx.config, tarball: resolve(file), ...(name !== undefined && { name }),
     log: ctx.log, onProgress: ctx.onProgress, signal: ctx.signal,
   })
-  ctx.log('notice', `DONE: build ${record.name} is available to laptops (rsync module build-${record.name})`)
+  const available = (await listBuilds(ctx.config)).map((r) => r.name)
+  ctx.log('notice', `DONE: published build ${record.name}; ${describeAvailable(available, hostname())}`)
   return 0
 }

@@ -1,5 +1,6 @@
+import { hostname } from 'node:os'
 import { describeError, XsError } from '@xs-rsync/core'
-import { refresh } from '@xs-rsync/publisher'
+import { describeAvailable, refresh } from '@xs-rsync/publisher'
 import type { CommandContext } from '../command-context.js'
 
 /** xs-rsync refresh [--force] (xs-refresh-xobuilds): reconcile pub/builds with xobuilds-packed. */
@@ -12,7 +13,7 @@ export default async function run (ctx: CommandContext): Promise<number> {
     res.unchanged.length > 0 && `unchanged ${res.unchanged.join(', ')}`,
     res.refused.length > 0 && `not unpacked again (refused before, see the warnings) ${res.refused.map((r) => r.build).join(', ')}`,
   ].filter(Boolean).join('; ')
-  const offered = res.offered.length === 0 ? 'no builds are available to laptops' : `builds available to laptops: ${res.offered.join(', ')}`
+  const offered = describeAvailable(res.offered, hostname())
   const first = res.failed[0]
   if (first === undefined) {
     ctx.log('notice', `DONE: ${what === '' ? 'nothing to do' : what}; ${offered}`)
