@@ -124,7 +124,7 @@ t.test('refresh lifecycle against a live daemon', async (t) => {
     addPackedBuild(config, 'os7', 'b7', tinyTar('a7', 'seven\n'), 'xz', { md5: '1'.repeat(32) })
     const r = xsRsync(config, ['refresh'])
     t.equal(r.status, 12, 'E_CHECKSUM exit status')
-    t.match(r.stderr, /FAILED: 1 build\(s\) not published \(b7\); builds available to laptops: b1 \(rsync:\/\/[^/]+\/build-b1\), b2 \(rsync:\/\/[^/]+\/build-b2\)\. build checksum does not match/)
+    t.match(r.stderr, /FAILED: 1 build\(s\) not published \(b7\); builds available to laptops: b1, b2 \(rsync:\/\/[^/]+\/build-b1, rsync:\/\/[^/]+\/build-b2\)\. build checksum does not match/)
     for (const f of readdirSync(packed)) if (f.startsWith('os7')) rmSync(join(packed, f))
   })
 

@@ -153,7 +153,7 @@ t.test('prune: dry run by default, oldest first, never the newest of a series', 
 
   r = xsRsync(config, ['prune', '--keep', '1', '--yes'])
   t.equal(r.status, 0, r.stderr)
-  t.match(r.stderr, /DONE: removed build p1 and its 4 files in xobuilds-packed; removed build p2 and its 4 files in xobuilds-packed; builds available to laptops: p3 /)
+  t.match(r.stderr, /DONE: removed build p1 and its 4 files in xobuilds-packed; removed build p2 and its 4 files in xobuilds-packed; builds available to laptops: p3, q \(/)
   t.same(await names(), ['p3', 'q'])
   t.same(readdirSync(join(config.root, 'xobuilds-packed')).filter((f) => /os-p[12]/.test(f)), [])
 

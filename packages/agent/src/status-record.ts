@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { atomicWrite, silentLog, type LogFn, type ProgressEvent, isProcessAlive as alive } from '@xs-rsync/core'
+import { appendJobRecord, atomicWrite, silentLog, type LogFn, type ProgressEvent, isProcessAlive as alive } from '@xs-rsync/core'
 
 /** An ingest in progress: ROOT/state/ingest-running/PID.json (one file per process, so two never clobber). */
 export interface RunningIngest {
@@ -121,11 +121,19 @@ export class StatusRecorder {
     if (Date.now() - this.#lastWrite >= 1000) this.#save()
   }
 
-  /** Record the result and remove the running file. */
+  /** Record the result (the last result, and in the history of jobs) and remove the running file. */
   async finish (last: LastResult): Promise<void> {
     await this.#write(async () => {
       await mkdir(this.#stateDir, { recursive: true })
       await atomicWrite(statusFile(this.#stateDir), JSON.stringify(last, null, 2) + '\n')
+    })
+    await this.#write(async () => {
+      await appendJobRecord(this.#stateDir, {
+        kind: 'ingest', args: [this.#cur.source], startedAt: this.#cur.startedAt, finishedAt: last.finishedAt, ok: last.ok,
+        ...(last.code !== undefined && { code: last.code }), line: last.line, source: last.source, published: last.published, skipped: last.skipped,
+        ...(last.signedBy !== undefined && { signedBy: last.signedBy === null ? null : last.signedBy.fingerprint }),
+        ...(last.signer !== undefined && { signer: last.signer }),
+      })
     })
     await this.#write(async () => {
       await unlink(this.#file).catch((er: NodeJS.ErrnoException) => { if (er.code !== 'ENOENT') throw er })

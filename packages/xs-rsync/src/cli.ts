@@ -1,11 +1,12 @@
 import { basename } from 'node:path'
 import { readFileSync } from 'node:fs'
 import {
-  CONFIG_KEYS, describeError, ERROR_TABLE, escapeControl, formatProgress, loadConfig, setConfigValue, toXsError, XsError,
-  type Audience, type LogFn, type XsConfig,
+  CONFIG_KEYS, describeError, ERROR_TABLE, escapeControl, formatProgress, loadConfig, setConfigValue, startJob, storeLayout, toXsError, XsError,
+  type Audience, type JobRecord, type LogFn, type XsConfig,
 } from '@xs-rsync/core'
 import { ALIASES, audienceOf, COMMANDS } from './commands.js'
 import { renderHelp } from './help.js'
+import { OPTIONS } from './options.js'
 import { parseCommandLine } from './parse-command-line.js'
 import { terminalSink } from './terminal-sink.js'
 import type { CommandRun, OptionValues } from './command-context.js'
@@ -41,6 +42,9 @@ export const main = async (argv: string[]): Promise<number> => {
   const closers: (() => Promise<void>)[] = []
   const ac = new AbortController()
   let interrupted = 'it stopped before the end'
+  /** The last DONE/FAILED/CHECKED line, and how to end the job's status record. */
+  let lastLine = ''
+  let endJob: ((end: Omit<JobRecord, 'kind' | 'args' | 'startedAt' | 'finishedAt'>) => Promise<void>) | undefined
   try {
     const { command, positionals, values } = parseCommandLine(args)
     audience = audienceOf(command, positionals)
@@ -79,7 +83,17 @@ export const main = async (argv: string[]): Promise<number> => {
         closers.push(sink.close)
       }
     }
-    log = (level, msg) => { for (const s of sinks) s(level, msg) }
+    log = (level, msg) => {
+      if (/^(DONE|FAILED|CHECKED): /.test(msg)) lastLine = msg
+      for (const s of sinks) s(level, msg)
+    }
+    // jobs on the store are kept in status's history (an ingest records its own, with the stick)
+    if (info.job === true) {
+      // what was asked: the command's own flags (not --root and friends) and its arguments
+      const asked = Object.entries(values).filter(([k]) => OPTIONS[k]?.commands.includes('*') === false)
+        .flatMap(([k, v]) => v === true ? [`--${k}`] : typeof v === 'string' ? [`--${k}`, v] : [])
+      endJob = await startJob(storeLayout(config.root).state, command, [...asked, ...positionals]).catch(() => undefined)
+    }
 
     const onSignal = (sig: NodeJS.Signals): void => {
       if (ac.signal.aborted) {
@@ -93,7 +107,7 @@ export const main = async (argv: string[]): Promise<number> => {
     process.on('SIGTERM', onSignal)
     try {
       const mod = (await import(`./commands/${command}.js`)) as { default: CommandRun }
-      return await mod.default({
+      const status = await mod.default({
         command,
         positionals,
         values,
@@ -104,6 +118,8 @@ export const main = async (argv: string[]): Promise<number> => {
         out: (text) => { const t = escapeControl(text); process.stdout.write(t.endsWith('\n') ? t : t + '\n') },
         signal: ac.signal,
       })
+      await endJob?.({ ok: status === 0, line: lastLine }).catch(() => {})
+      return status
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
@@ -117,6 +133,7 @@ export const main = async (argv: string[]): Promise<number> => {
       er = new XsError('E_INTERRUPTED', `${interrupted} (${(ac.signal.reason as Error).message})`, { cause: caught })
     }
     log('err', `FAILED: ${describeError(er, audience)}`)
+    await endJob?.({ ok: false, code: er.code, line: lastLine }).catch(() => {})
     if (er.code === 'E_INTERNAL' && er.cause instanceof Error && er.cause.stack !== undefined) {
       log('debug', er.cause.stack)
     }

@@ -11,17 +11,19 @@ export interface CommandInfo {
   syslog?: boolean
   /** Who reads its messages (default: the school server's admin). */
   audience?: Audience
+  /** A job on the store: `xs-rsync status` shows it while it runs and keeps it in the history. */
+  job?: boolean
   /** What an interrupted run leaves, for the "interrupted: ..." line (default "it stopped before the end"). */
   interrupted?: string
 }
 
 export const COMMANDS: Record<string, CommandInfo> = {
   ingest: { summary: 'verify and publish the builds on a USB stick', usage: 'ingest [--check] [--allow-downgrade] SOURCE', syslog: true, interrupted: 'nothing was published' },
-  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true, interrupted: 'only the builds logged as published above were published' },
-  publish: { summary: 'verify, unpack and publish one build', usage: 'publish BUILDFILE [NAME]', syslog: true, interrupted: 'nothing was published' },
-  remove: { summary: 'stop serving builds and delete their files (a stick cannot bring them back unless --forget)', usage: 'remove [--forget] NAME...', syslog: true, interrupted: 'what it reported as removed is removed; run it again for the rest' },
-  prune: { summary: 'remove the oldest builds, never the newest of a series; prints the plan unless --yes', usage: 'prune (--keep N | --free SIZE) [--yes]', syslog: true, interrupted: 'what it reported as removed is removed; run it again for the rest' },
-  verify: { summary: 'check published trees against their archives in xobuilds-packed; lists every difference', usage: 'verify [NAME...]', syslog: true, interrupted: 'nothing was changed; the check did not finish' },
+  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true, job: true, interrupted: 'only the builds logged as published above were published' },
+  publish: { summary: 'verify, unpack and publish one build', usage: 'publish BUILDFILE [NAME]', syslog: true, job: true, interrupted: 'nothing was published' },
+  remove: { summary: 'stop serving builds and delete their files (a stick cannot bring them back unless --forget)', usage: 'remove [--forget] NAME...', syslog: true, job: true, interrupted: 'what it reported as removed is removed; run it again for the rest' },
+  prune: { summary: 'remove the oldest builds, never the newest of a series; prints the plan unless --yes', usage: 'prune (--keep N | --free SIZE) [--yes]', syslog: true, job: true, interrupted: 'what it reported as removed is removed; run it again for the rest' },
+  verify: { summary: 'check published trees against their archives in xobuilds-packed; lists every difference', usage: 'verify [NAME...]', syslog: true, job: true, interrupted: 'nothing was changed; the check did not finish' },
   unpack: { summary: 'unpack one build (with its ownership data) for inspection', usage: 'unpack BUILDFILE DESTDIR', interrupted: 'the build was not unpacked' },
   list: { summary: 'list the published builds', usage: 'list [--json]' },
   status: { summary: 'show the ingest in progress, the last result and the builds', usage: 'status [--json]' },

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { listBuilds } from '@xs-rsync/publisher'
+import { availableWithUrls, listBuilds } from '@xs-rsync/publisher'
 import type { SignatureChecked } from './check-signature.js'
 import type { StickFilesChecked } from './check-stick-files.js'
 import type { IngestContext } from './ingest-context.js'
@@ -37,8 +37,8 @@ export const endChecked = async (ctx: Checked & BuildsPlanned): Promise<IngestRe
 export const endDone = async (ctx: Checked): Promise<IngestResult> => {
   const served = await available(ctx)
   const { published, skipped } = ctx
-  const line = `DONE: builds now available to laptops: ${listNames(served)}` +
-    (served[0] === undefined ? '' : ` (rsync://${hostname()}/build-${served[0]})`) +
+  // every build with its URL (or the listing command when there are many)
+  const line = `DONE: builds now available to laptops: ${availableWithUrls(served, hostname())}` +
     `; from this stick: ${published.length === 0 ? 'nothing new' : `published ${listNames(published)}`}` +
     (skipped.length === 0 ? '' : `, already there ${listNames(skipped)}`) +
     `; the stick was ${ctx.signer ?? 'unsigned'}`

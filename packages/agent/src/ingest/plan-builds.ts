@@ -1,5 +1,5 @@
 import { storeLayout } from '@xs-rsync/core'
-import { listBuilds, readBuildRecords } from '@xs-rsync/publisher'
+import { listBuilds, readBuildRecords, readRemovedRecord } from '@xs-rsync/publisher'
 import { join } from 'node:path'
 import { checkReplay, ingestRecordOf } from '../replay-record.js'
 import type { IngestContext } from './ingest-context.js'
@@ -28,9 +28,15 @@ export const planBuilds = async <C extends IngestContext & ManifestRead & Signat
   const plans: StickBuild[] = []
   ctx.skipped = []
   for (const b of ctx.builds) {
-    const rec = records.find((r) => r.name === b.name)
+    // a removed build is compared with what was kept of it: the stick it came from, or an older one, cannot bring it back
+    const removed = records.some((r) => r.name === b.name) ? undefined : await readRemovedRecord(storeLayout(ctx.config.root).state, b.name)
+    const rec = records.find((r) => r.name === b.name) ?? removed?.record
     const d = checkReplay({ name: b.name, md5: b.expectedMd5, algo: m.algo, tarballHash: b.tarball.hash, signedAt: signature?.created },
       rec === undefined ? undefined : { md5: rec.md5, ingest: ingestRecordOf(rec.extra) }, ctx.opts.allowDowngrade === true)
+    if (d.action === 'same' && removed !== undefined) {
+      log('notice', `Build ${b.name} was removed from this server on ${removed.removedAt}; this stick holds that same build and does not bring it back ("xs-rsync remove --forget ${b.name}" allows it)`)
+      continue
+    }
     if (d.action === 'same') {
       ctx.skipped.push(b.name)
       log('notice', `Build ${b.name} is already published (same tarball); skipped`)

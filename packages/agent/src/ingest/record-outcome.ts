@@ -4,6 +4,7 @@ import type { IngestContext } from './ingest-context.js'
 import type { IngestResult } from './ingest-options.js'
 import { listNames } from './list-names.js'
 
+
 /** The ingest ended well: the status file's last result says so. */
 export const recordSuccess = async (ctx: IngestContext, result: IngestResult): Promise<IngestResult> => {
   const sig = result.signature

@@ -12,12 +12,26 @@ export const humanSize = (bytes: number): string => {
   return u === 0 ? `${n} B` : `${n.toFixed(1)} ${UNITS[u]}`
 }
 
+const shortTime = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
+
+/**
+ * When and by which NOC key the stick a build came from was signed: the
+ * time and the key's fingerprint; "unsigned" (permissive mode); "-" for a
+ * build that did not come from a stick (refresh, publish). Pure.
+ */
+export const signedColumns = (b: BuildRecord): [string, string] => {
+  const ing = b.extra?.ingest as { signedAt?: unknown, signedBy?: unknown } | undefined
+  if (typeof ing !== 'object' || ing === null) return ['-', '-']
+  if (typeof ing.signedAt !== 'string') return ['unsigned', '-']
+  return [shortTime(ing.signedAt), typeof ing.signedBy === 'string' ? ing.signedBy : '-']
+}
+
 /** The table `xs-rsync list` prints. Pure. */
 export const renderBuildTable = (builds: readonly BuildRecord[]): string => {
   if (builds.length === 0) return 'No builds are published.'
-  const rows = [['NAME', 'SIZE', 'FILES', 'PUBLISHED', 'TARBALL', 'MD5'],
+  const rows = [['NAME', 'SIZE', 'FILES', 'PUBLISHED', 'TARBALL', 'MD5', 'SIGNED', 'SIGNED BY'],
     ...builds.map((b) => [b.name, humanSize(b.bytes), String(b.entries),
-      b.publishedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), b.tarball, b.md5])]
+      shortTime(b.publishedAt), b.tarball, b.md5, ...signedColumns(b)])]
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')
 }
