@@ -49,7 +49,7 @@ t.test('jobs in progress of every kind, and the history of finished ones', async
   t.match(r.stdout, /Last 4 jobs \(newest first\):\n {2}\S+ \S+ {2}FAILED \(E_NOT_FOUND\) {2}remove nope\n {6}FAILED: .*there is no published build nope/)
   t.match(r.stdout, / {2}ok {6}verify\n {6}DONE: 44: the served files are exactly what its archive says/)
   t.match(r.stdout, / {2}ok {6}refresh --force\n {6}DONE: /)
-  t.match(r.stdout, new RegExp(` {2}ok {6}ingest .*, signed by (NOC key )?${keys.rsa.fingerprint}\\n {6}DONE: builds now available to laptops: 44 \\(rsync://[^/]+/build-44\\)`))
+  t.match(r.stdout, new RegExp(` {2}ok {6}ingest .*, signed by (NOC key )?${keys.rsa.fingerprint}[^\\n]*\\n {6}DONE: builds now available to laptops: 44 \\(rsync://[^/]+/build-44\\)`))
   t.match(r.stdout, new RegExp(`^44 .* \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ {2}${keys.rsa.fingerprint}$`, 'm'), 'the build table shows when and by whom it was signed')
   const json = JSON.parse(xsRsync(config, ['status', '--json']).stdout) as { history: { kind: string, signedBy?: string }[], jobs: unknown[] }
   t.same(json.history.map((h) => h.kind), ['remove', 'verify', 'refresh', 'ingest'])
