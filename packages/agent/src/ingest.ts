@@ -1,3 +1,4 @@
+import { checkArchives } from './ingest/check-archives.js'
 import { checkFreeSpace } from './ingest/check-free-space.js'
 import { checkSignature } from './ingest/check-signature.js'
 import { checkStickFiles } from './ingest/check-stick-files.js'
@@ -31,6 +32,7 @@ const stages = async (ctx: IngestContext): Promise<IngestResult> => {
     const planned = await planBuilds(stick) // against the published builds
     await checkFreeSpace(planned)
     await copyAndVerify(planned) // hash every listed file, copy nothing
+    await checkArchives(planned) // the whole unpack path, writing nothing
     return endChecked(planned)
   }
   return inStoreLock(stick, async (locked) => {

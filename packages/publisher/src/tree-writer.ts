@@ -108,6 +108,8 @@ export class TreeWriter {
     const pax = paxOf(h)
     const raw = PAX_RAW_KEYS.some((k) => pax[k] !== undefined) ? this.#o.paxRaw.shift() : undefined
     const name = raw?.path ?? h.name
+    // GNU tar makes such a name as it is ("a/." for a fifo is EEXIST there): refused, never served as "a"
+    if (h.type !== 'directory' && /(?:^|\/)\.?$/.test(name)) throw unsafe(name, 'is not a directory but its name ends in "/" or "."')
     const rel = normalizeEntryPath(name, this.#o.limits)
     const meta = this.#meta(h, name, pax)
     if (raw?.capability !== undefined && h.type === 'file') meta.capability = raw.capability

@@ -43,6 +43,14 @@ t.test('a check refuses exactly what an unpack refuses, with the same words, and
   t.same(readdirSync(join(dir, 'out')).filter((d) => !d.startsWith('u')), [], 'the check wrote nothing')
 })
 
+t.test('a non-directory named "a/." or "b/": GNU tar makes it as it is (a fifo "a/." is EEXIST there), xs-rsync refuses it', async (t) => {
+  for (const entries of [[{ name: 'a/.', type: '6' }], [{ name: 'b/n', type: '3' }, { name: 'b/c/', type: '3' }]]) {
+    const tarball = xz(rawTar(entries))
+    t.match(await unpackVerdict(tarball), /^E_ARCHIVE_UNSAFE: .*is not a directory but its name ends in "\/" or "\."/)
+    t.equal(await checkVerdict(tarball), await unpackVerdict(tarball))
+  }
+})
+
 t.test('the entry limit counts the same names in a check', async (t) => {
   const tarball = xz(rawTar([file('a/b/c'), file('a/b/d'), file('e')]))
   for (const max of [5, 6]) {
