@@ -28,7 +28,7 @@ t.test('publish BUILDFILE [NAME], then list', async (t) => {
   t.match(readFileSync(config.rsyncdConf, 'utf8'), /\[build-nine\][^[]*\[build-nine-b\]/)
   r = xsRsync(config, ['list'])
   t.equal(r.status, 0)
-  t.match(r.stdout, /^NAME +SIZE +FILES +PUBLISHED +TARBALL +MD5\nnine +\d+ B +3 +\S+ \S+ +os9-tree\.tar\.xz +[0-9a-f]{32}\nnine-b /)
+  t.match(r.stdout, /^NAME +SIZE +FILES +PUBLISHED +TARBALL +MD5 +SIGNED +SIGNED BY\nnine +\d+ B +3 +\S+ \S+ +os9-tree\.tar\.xz +[0-9a-f]{32} +- +-\nnine-b /)
   const json = JSON.parse(xsRsync(config, ['list', '--json']).stdout) as { name: string, md5: string, entries: number }[]
   t.match(json, [{ name: 'nine', entries: 3 }, { name: 'nine-b' }])
 })
