@@ -8,7 +8,7 @@ export interface PublishLayout extends StoreLayout {
    * ROOT/pub/builds/.trees/NAME@ID/{root/,contents}: the real version
    * directories; ROOT/pub/builds/NAME is a symlink to .trees/NAME@ID. They
    * live inside pub/builds because rsync 3.5's daemon only follows symlinks
-   * that stay inside the module (so the [builds] module can serve NAME/root/).
+   * that stay inside the module.
    */
   trees: string
   /** ROOT/state/builds/NAME.json */
