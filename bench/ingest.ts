@@ -74,7 +74,7 @@ const main = async (): Promise<void> => {
         const before = deviceBytesRead(image.device)
         const m = measure(limited(c.oneCpu ? limits : [usb2], c.cmd(dir)))
         runs.get(c.key)?.push({ ...m, read: deviceBytesRead(image.device) - before })
-        line.push(`${c.key} ${m.seconds.toFixed(2)} s`)
+        line.push(`${c.key} ${m.seconds.toFixed(2)} s (CPU ${((m.userSeconds ?? 0) + (m.systemSeconds ?? 0)).toFixed(1)} s)`)
       }
       process.stdout.write(`round ${round + 1}: ${line.join(', ')}\n`)
     }

@@ -5,7 +5,7 @@
  * ingest's processes did (CPU seconds, user+system, of node and each child,
  * from /proc). Shows where the time goes between the copy and the unpack.
  *
- *   node --import tsx bench/trace-ingest.ts [--one-cpu]
+ *   node --import tsx bench/trace-ingest.ts [--one-cpu] [--cpu-prof]   (--cpu-prof: Node's profile into bench/out/profiles)
  */
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -52,7 +52,7 @@ const main = async (): Promise<void> => {
   try {
     await mkdir(join(work, 'run'))
     dropCaches()
-    const cmd = limited([stick.usb2, ...(oneCpu === undefined ? [] : [oneCpu])], [process.execPath, bin, 'ingest', '--no-syslog',
+    const cmd = limited([stick.usb2, ...(oneCpu === undefined ? [] : [oneCpu])], [process.execPath, ...(process.argv.includes('--cpu-prof') ? ['--cpu-prof', '--cpu-prof-dir', join(out, 'profiles')] : []), bin, 'ingest', '--no-syslog',
       '--root', join(work, 'run', 'store'), '--rsyncd-conf', join(work, 'run', 'xs-rsyncd.conf'), '--rsyncd-template', join(work, 'run', 'none'),
       '--keyring', stick.keys, stick.image.mountpoint])
     const t0 = performance.now()
