@@ -16,9 +16,10 @@
  * done (docs/performance.md: deleting a tree slows the next run's inodes).
  *
  *   node --import tsx bench/ingest.ts     (XS_BENCH_ROUNDS=3; XS_BENCH_STICK_BPS=31457280)
+ *   XS_BENCH_ONLY=ingest,publish ...      (only those, interleaved: paired trials)
  */
 import { availableParallelism, loadavg } from 'node:os'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpuQuota, limited, type CgroupLimit } from './lib/cgroup-limits.js'
@@ -37,20 +38,26 @@ interface Contender {
   what: string
   /** The command, given a fresh output folder. */
   cmd: (dir: string) => string[]
+  /** Made ready before the page cache is dropped. */
+  prepare?: (dir: string) => Promise<void>
   oneCpu: boolean
 }
 
 const main = async (): Promise<void> => {
-  const work = join(out, 'ingest-run')
-  const stick = await makeRealFilesStick(join(out, 'real'), work, STICK_BPS)
+  const only = process.env.XS_BENCH_ONLY?.split(',')
+  // paired trials get folders and cgroups of their own, so they can run beside a full run
+  const tag = only === undefined ? '' : `-${only.join('-')}`
+  const work = join(out, `ingest-run${tag}`)
+  const stick = await makeRealFilesStick(join(out, 'real'), work, STICK_BPS, `xs-bench-stick${tag}`)
   const { corpus, image, onStick, usb2 } = stick
   const stickTarball = stick.tarball
-  const oneCpu = cpuQuota(1)
+  const oneCpu = cpuQuota(1, `xs-bench-cpu${tag}`)
   const limits: CgroupLimit[] = [usb2, oneCpu]
 
   const ingestCmd = (dir: string): string[] => [process.execPath, bin, 'ingest', '--no-syslog', '-q', '--root', join(dir, 'store'),
     '--rsyncd-conf', join(dir, 'xs-rsyncd.conf'), '--rsyncd-template', join(dir, 'none'), '--keyring', stick.keys, image.mountpoint]
-  const contenders: Contender[] = [
+  const packed = (dir: string): string => join(dir, 'store', 'xobuilds-packed')
+  const all: Contender[] = [
     { key: 'read', what: 'reading the tarball off the stick (cat)', cmd: () => ['cat', stickTarball], oneCpu: false },
     { key: 'lbzip2', what: '`tar -I lbzip2 -xf` straight from the stick', cmd: (d) => ['tar', '-I', 'lbzip2', '-xf', stickTarball, '-C', d], oneCpu: false },
     { key: 'ingest', what: '`xs-rsync ingest MOUNTPOINT`', cmd: ingestCmd, oneCpu: false },
@@ -58,7 +65,19 @@ const main = async (): Promise<void> => {
     { key: 'ingest-1cpu', what: '`xs-rsync ingest`, one CPU', cmd: ingestCmd, oneCpu: true },
     { key: 'original-1cpu', what: 'original, one CPU', cmd: (d) => ['bash', join(here, 'original-ingest.sh'), onStick, d], oneCpu: true },
     { key: 'lbzip2-1cpu', what: '`tar -I lbzip2 -xf` from the stick, one CPU', cmd: (d) => ['tar', '-I', 'lbzip2', '-xf', stickTarball, '-C', d], oneCpu: true },
+    // only with XS_BENCH_ONLY: the unpack alone, the tarball already on the store's disk (no stick, no copy, no signature)
+    {
+      key: 'publish', what: '`xs-rsync publish` of the same build from the store\'s disk', oneCpu: false,
+      prepare: async (d) => {
+        await mkdir(packed(d), { recursive: true })
+        for (const f of ['os-real-tree.tar.bz2', 'os-real-tree.tar.bz2.md5', 'os-real.contents', 'os-real.name']) await copyFile(join(onStick, f), join(packed(d), f))
+      },
+      cmd: (d) => [process.execPath, bin, 'publish', join(packed(d), 'os-real-tree.tar.bz2'), '--no-syslog', '-q', '--root', join(d, 'store'),
+        '--rsyncd-conf', join(d, 'xs-rsyncd.conf'), '--rsyncd-template', join(d, 'none')],
+    },
   ]
+  // XS_BENCH_ONLY=ingest,publish: those contenders only (paired trials); the targets need the default set
+  const contenders = all.filter((c) => only === undefined ? c.key !== 'publish' : only.includes(c.key))
   const runs = new Map<string, Array<Measured & { read: number }>>(contenders.map((c) => [c.key, []]))
   const loads: number[] = []
   try {
@@ -69,6 +88,7 @@ const main = async (): Promise<void> => {
       for (const c of order) {
         const dir = join(work, `${c.key}-${round}`)
         await mkdir(dir)
+        await c.prepare?.(dir)
         loads.push(loadavg()[0] ?? NaN)
         dropCaches()
         const before = deviceBytesRead(image.device)
@@ -93,6 +113,7 @@ const main = async (): Promise<void> => {
     process.stdout.write(`| ${c.what} | ${med(c.key).toFixed(2)} | ${rs.map((r) => r.seconds.toFixed(2)).join(', ')} | ${cpu((r) => r.userSeconds)} + ${cpu((r) => r.systemSeconds)} | ${Math.max(...rs.map((r) => r.maxRssMiB)).toFixed(0)} | ` +
       `${Math.max(...rs.map((r) => r.treeRssMiB)).toFixed(0)} | ${(Math.max(...rs.map((r) => r.read)) / MiB).toFixed(1)} MiB |\n`)
   }
+  if (only !== undefined) return
   const limit = Math.max(med('read'), med('lbzip2'))
   const verdict = (ok: boolean): string => ok ? 'met' : 'NOT met'
   const speedup = med('original') / med('ingest')
@@ -104,7 +125,7 @@ const main = async (): Promise<void> => {
   process.stdout.write(`one CPU: ingest vs original: ${speedup1.toFixed(2)}x (target >= 1.5x: ${verdict(speedup1 >= 1.5)}); ingest vs tar -I lbzip2 -xf: ${ratio(med('ingest-1cpu'), med('lbzip2-1cpu'))}x\n`)
   const peak = Math.max(...(runs.get('ingest') ?? []).map((r) => r.treeRssMiB))
   process.stdout.write(`ingest, all processes together: ${peak.toFixed(0)} MiB peak (target < 150 MiB: ${verdict(peak < 150)})\n`)
-  await writeFile(join(out, 'ingest.json'), JSON.stringify({
+  await writeFile(join(out, `ingest${tag}.json`), JSON.stringify({
     date: new Date().toISOString(), stickBytes: corpus.bytes, entries: corpus.entries, stickBps: STICK_BPS, loads,
     runs: Object.fromEntries(runs),
   }, null, 2) + '\n')

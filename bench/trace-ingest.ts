@@ -47,7 +47,7 @@ const cpuOfTree = (pid: number): Map<string, number> => {
 
 const main = async (): Promise<void> => {
   const work = join(out, 'trace-run')
-  const stick = await makeRealFilesStick(join(out, 'real'), work)
+  const stick = await makeRealFilesStick(join(out, 'real'), work, undefined, 'xs-bench-trace-stick')
   const oneCpu = process.argv.includes('--one-cpu') ? cpuQuota(1, 'xs-bench-trace-cpu') : undefined
   try {
     await mkdir(join(work, 'run'))

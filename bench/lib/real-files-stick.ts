@@ -40,7 +40,7 @@ const md5Of = async (file: string): Promise<string> => {
 export const USB2_BPS = 30 * 1024 * 1024
 
 /** Makes a new `work` folder, first unmounting a stick an interrupted run left there. */
-export const makeRealFilesStick = async (corpusDir: string, work: string, bps = USB2_BPS): Promise<RealFilesStick> => {
+export const makeRealFilesStick = async (corpusDir: string, work: string, bps = USB2_BPS, cgroup = 'xs-bench-stick'): Promise<RealFilesStick> => {
   try { execFileSync('umount', [join(work, 'stick')], { stdio: 'ignore' }) } catch { /* not mounted */ }
   await rm(work, { recursive: true, force: true })
   const corpus = await realFilesTarball(corpusDir, 'bz2')
@@ -62,7 +62,7 @@ export const makeRealFilesStick = async (corpusDir: string, work: string, bps = 
   await rm(build, { recursive: true })
   const image = makeStickImage(join(work, 'stick.img'), stickDir, join(work, 'stick'), Math.ceil(corpus.bytes / MiB) * 2 + 64)
   await rm(stickDir, { recursive: true })
-  const usb2 = readRateLimit(image.device, bps)
+  const usb2 = readRateLimit(image.device, bps, cgroup)
   const onStick = join(image.mountpoint, 'xs-xobuilds')
   return {
     corpus, image, onStick, tarball: join(onStick, 'os-real-tree.tar.bz2'), keys, usb2,
