@@ -47,6 +47,7 @@ t.test('recipes with a key made by xs-rsync keys generate: rotate, then revoke (
   const stickBy = async (secret: string | undefined): Promise<string> => {
     const b = await sampleBuild(dir, String(n), `v${n}`)
     const stick = join(dir, `stick-${n++}`)
+    mkdirSync(stick) // the stick's mount point: prepare-stick never creates it
     const p = xs(['prepare-stick', '--out', stick, ...(secret === undefined ? [] : ['--sign-key', secret]), b.tarball])
     t.equal(p.status, 0, p.stderr)
     return stick
@@ -124,6 +125,7 @@ t.test('recipes with a key made by gpg: an expired key stays enforcing, extend i
   const stickBy = async (secret: string | undefined): Promise<string> => {
     const b = await sampleBuild(dir, String(n), `v${n}`)
     const stick = join(dir, `stick-${n++}`)
+    mkdirSync(stick) // the stick's mount point: prepare-stick never creates it
     const p = xs(['prepare-stick', '--out', stick, ...(secret === undefined ? [] : ['--sign-key', secret]), b.tarball])
     t.equal(p.status, 0, p.stderr)
     return stick
