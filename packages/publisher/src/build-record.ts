@@ -66,16 +66,21 @@ export const parseBuildRecord = (text: string, where: string): BuildRecord => {
 
 export const recordPath = (recordsDir: string, name: string): string => join(recordsDir, `${name}.json`)
 
-/** The record for NAME, or undefined when there is none. */
-export const readBuildRecord = async (recordsDir: string, name: string): Promise<BuildRecord | undefined> => {
-  const p = recordPath(recordsDir, name)
-  let text: string
+/** A record file's text, or undefined when there is none (E_IO for any other read error). */
+export const readRecordText = async (p: string): Promise<string | undefined> => {
   try {
-    text = await readFile(p, 'utf8')
+    return await readFile(p, 'utf8')
   } catch (er) {
     if ((er as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new XsError('E_IO', `cannot read ${p}: ${(er as Error).message}`, { path: p, cause: er })
   }
+}
+
+/** The record for NAME, or undefined when there is none. */
+export const readBuildRecord = async (recordsDir: string, name: string): Promise<BuildRecord | undefined> => {
+  const p = recordPath(recordsDir, name)
+  const text = await readRecordText(p)
+  if (text === undefined) return undefined
   const rec = parseBuildRecord(text, p)
   if (rec.name !== name) throw new XsError('E_CONFIG', `${p}: record is for build ${rec.name}`, { path: p })
   return rec

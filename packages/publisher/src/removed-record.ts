@@ -1,7 +1,7 @@
-import { readFile, unlink } from 'node:fs/promises'
+import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { atomicWrite, XsError } from '@xs-rsync/core'
-import { parseBuildRecord, type BuildRecord } from './build-record.js'
+import { parseBuildRecord, readRecordText, type BuildRecord } from './build-record.js'
 
 /**
  * What is kept of a removed build: its last record (with the stick's
@@ -36,13 +36,8 @@ export const parseRemovedRecord = (text: string, where: string): RemovedRecord =
 /** The removed record of NAME, or undefined. */
 export const readRemovedRecord = async (stateDir: string, name: string): Promise<RemovedRecord | undefined> => {
   const p = removedPath(stateDir, name)
-  let text: string
-  try {
-    text = await readFile(p, 'utf8')
-  } catch (er) {
-    if ((er as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new XsError('E_IO', `cannot read ${p}: ${(er as Error).message}`, { path: p, cause: er })
-  }
+  const text = await readRecordText(p)
+  if (text === undefined) return undefined
   const r = parseRemovedRecord(text, p)
   if (r.record.name !== name) throw new XsError('E_CONFIG', `${p}: record is for build ${r.record.name}`, { path: p })
   return r
