@@ -1,5 +1,5 @@
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { chown, lstat, mkdir, readdir, readFile, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { atomicWrite } from './atomic-write.js'
 import { isProcessAlive } from './is-process-alive.js'
 
@@ -39,6 +39,19 @@ export interface RunningJob {
 const historyDir = (stateDir: string): string => join(stateDir, 'history')
 const jobsDir = (stateDir: string): string => join(stateDir, 'jobs-running')
 
+/**
+ * A job runs as root (the stick job mounts) on a store the service user owns:
+ * what it writes under ROOT/state is handed to the store's owner, or later
+ * unprivileged jobs could not replace or prune it. Does nothing when not root
+ * or when root owns the store.
+ */
+const giveToOwner = async (stateDir: string, paths: string[]): Promise<void> => {
+  if (process.geteuid?.() !== 0) return
+  const owner = await lstat(dirname(stateDir)).catch(() => undefined)
+  if (owner === undefined || owner.uid === 0) return
+  for (const p of paths) await chown(p, owner.uid, owner.gid).catch(() => {})
+}
+
 const readJson = async <T>(file: string): Promise<T | undefined> => {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T
@@ -55,7 +68,9 @@ const readJson = async <T>(file: string): Promise<T | undefined> => {
 export const appendJobRecord = async (stateDir: string, rec: JobRecord): Promise<void> => {
   const dir = historyDir(stateDir)
   await mkdir(dir, { recursive: true })
-  await atomicWrite(join(dir, `${rec.finishedAt.replace(/[-:.]/g, '')}-${process.pid}.json`), JSON.stringify(rec, null, 2) + '\n')
+  const file = join(dir, `${rec.finishedAt.replace(/[-:.]/g, '')}-${process.pid}.json`)
+  await atomicWrite(file, JSON.stringify(rec, null, 2) + '\n')
+  await giveToOwner(stateDir, [stateDir, dir, file])
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort()
   for (const n of names.slice(0, Math.max(0, names.length - HISTORY_SIZE))) await unlink(join(dir, n)).catch(() => {})
 }
@@ -73,6 +88,7 @@ export const startJob = async (stateDir: string, kind: string, args: string[]): 
   const file = join(jobsDir(stateDir), `${process.pid}.json`)
   await mkdir(jobsDir(stateDir), { recursive: true })
   await atomicWrite(file, JSON.stringify(job, null, 2) + '\n')
+  await giveToOwner(stateDir, [stateDir, jobsDir(stateDir), file])
   return async (end) => {
     await unlink(file).catch(() => {})
     await appendJobRecord(stateDir, { kind, args, startedAt: job.startedAt, finishedAt: new Date().toISOString(), ...end })
