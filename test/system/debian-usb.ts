@@ -231,13 +231,7 @@ t.test('Debian 12 in QEMU: install the .deb, plug USB sticks', { skip }, async (
     await pullExact(t, '105')
   })
 
-  // Steps 5, 7 and 6 are written but have not yet run to completion on the development machine
-  // (the runs there were cut by time under heavy load); XS_SYSTEM_TEST_ALL=1 runs them.
-  const all = process.env.XS_SYSTEM_TEST_ALL === '1'
-  const unverified = 'not yet verified in a complete run: set XS_SYSTEM_TEST_ALL=1 to run it'
-
-  if (!all) await t.test('5. two sticks plugged one right after the other: both ingested, one after the other', { skip: unverified }, async () => {})
-  else await step('5. two sticks plugged one right after the other: both ingested, one after the other', async (t) => {
+  await step('5. two sticks plugged one right after the other: both ingested, one after the other', async (t) => {
     markLog()
     await guest!.plug({ id: 'stick106', image: images.get('106-vfat-mbr')!, serial: 'XS106TWO' })
     await guest!.plug({ id: 'stick107', image: images.get('107-ext4-mbr')!, serial: 'XS107TWO' })
@@ -264,11 +258,13 @@ t.test('Debian 12 in QEMU: install the .deb, plug USB sticks', { skip }, async (
     await pullExact(t, '107')
   })
 
-  if (!all) await t.test('7. systemctl edit xs-rsyncd@.service: the drop-in survives xs-rsync setup and a reinstall of the .deb', { skip: unverified }, async () => {})
-  else await step('7. systemctl edit xs-rsyncd@.service: the drop-in survives xs-rsync setup and a reinstall of the .deb', async (t) => {
+  await step('7. systemctl edit xs-rsyncd@.service: the drop-in survives xs-rsync setup and a reinstall of the .deb', async (t) => {
     const tasks = (): string => guest!.must('systemctl show -p TasksMax xs-rsyncd@probe.service').trim()
     t.equal(tasks(), 'TasksMax=16', 'the shipped limit')
-    guest!.must(`SYSTEMD_EDITOR='sh -c "printf \\"[Service]\\\\nTasksMax=7\\\\n\\" > \\"\\$1\\"" sh' systemctl edit xs-rsyncd@.service`)
+    // systemctl edit wants a terminal (systemd 252: "Cannot edit units if not on a tty"): script(1) gives it one;
+    // the "editor" writes the drop-in's text into the file systemctl hands it
+    guest!.must(`printf '%s\\n' '#!/bin/sh' 'printf "[Service]\\nTasksMax=7\\n" > "$1"' > /root/set-tasks.sh && chmod +x /root/set-tasks.sh`)
+    guest!.must(`SYSTEMD_EDITOR=/root/set-tasks.sh script -qec 'systemctl edit xs-rsyncd@.service' /dev/null`)
     t.match(guest!.must('cat /etc/systemd/system/xs-rsyncd@.service.d/override.conf'), /TasksMax=7/, 'systemctl edit wrote the drop-in')
     t.equal(tasks(), 'TasksMax=7', 'in force')
     guest!.must('xs-rsync setup --no-syslog 2>&1')
@@ -280,8 +276,7 @@ t.test('Debian 12 in QEMU: install the .deb, plug USB sticks', { skip }, async (
     await pullExact(t, '101')
   })
 
-  if (!all) await t.test('6. power cut in the middle of an ingest, boot again: store consistent, earlier builds served exactly, next stick ingested', { skip: unverified }, async () => {})
-  else await step('6. power cut in the middle of an ingest, boot again: store consistent, earlier builds served exactly, next stick ingested', async (t) => {
+  await step('6. power cut in the middle of an ingest, boot again: store consistent, earlier builds served exactly, next stick ingested', async (t) => {
     markLog()
     await guest!.plug({ id: 'stick108', image: images.get('108-vfat-mbr')!, serial: 'XS108POWER', bpsRead: 512 * 1024 })
     await guest!.until('the copy to start', () => (/\[\d\/\d\] Copying/.test(newLog()) ? true : undefined), 180_000, 300)
