@@ -22,14 +22,14 @@
  * Results: stdout and bench/out/publish.json.
  */
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_CONFIG, type Backend, type XsConfig } from '@xs-rsync/core'
 import { refresh } from '@xs-rsync/publisher'
 import { CONTENT, ROUNDS, measure, median, type Measured } from './lib/measure.js'
+import { packBuild } from './lib/pack-build.js'
 import { dropCaches } from './lib/stick-image.js'
 import { writeSyntheticTarball, DEFAULT_SHAPE } from './lib/synthetic-os-tree.js'
 
@@ -41,17 +41,6 @@ const storeConfig = (dir: string, backend: Backend): XsConfig =>
   ({ ...DEFAULT_CONFIG, root: join(dir, 'store'), rsyncdConf: join(dir, 'rsyncd.conf'), rsyncdTemplate: join(dir, 'none.in'), backend })
 
 const cli = (c: XsConfig): string[] => ['--root', c.root, '--rsyncd-conf', c.rsyncdConf, '--rsyncd-template', c.rsyncdTemplate, '--backend', c.backend, '--no-syslog', '--quiet']
-
-/** BASE-tree.EXT + .md5 + .contents + .name in `packed`. */
-const packBuild = async (packed: string, source: string, base: string, ext: string, name: string): Promise<string> => {
-  await mkdir(packed, { recursive: true })
-  const tarball = join(packed, `${base}-tree.${ext}`)
-  await copyFile(source, tarball)
-  await writeFile(`${tarball}.md5`, `${createHash('md5').update(await readFile(tarball)).digest('hex')}  ${base}-tree.${ext}\n`)
-  await writeFile(join(packed, `${base}.contents`), `{"build":"${name}"}\n`)
-  await writeFile(join(packed, `${base}.name`), `${name}\n`)
-  return tarball
-}
 
 /**
  * Where trees are written: this disk (next to the benchmark), and tmpfs, which

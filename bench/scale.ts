@@ -22,9 +22,8 @@
  * median of 10). Prints each figure against its target; bench/out/scale.json.
  */
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_CONFIG, type XsConfig } from '@xs-rsync/core'
@@ -32,6 +31,7 @@ import { refresh } from '@xs-rsync/publisher'
 import { writeManyEntriesTar } from '../test/lib/many-entries-tar.js'
 import { ROUNDS, measure, median, type Measured } from './lib/measure.js'
 import { realFilesTarball } from './lib/real-files-corpus.js'
+import { packBuild } from './lib/pack-build.js'
 import { dropCaches } from './lib/stick-image.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -42,18 +42,6 @@ const REFRESH_BUILDS = Number(process.env.XS_BENCH_REFRESH_BUILDS ?? 20)
 const storeConfig = (dir: string): XsConfig =>
   ({ ...DEFAULT_CONFIG, root: join(dir, 'store'), rsyncdConf: join(dir, 'rsyncd.conf'), rsyncdTemplate: join(dir, 'none.in'), backend: 'fake-super' })
 const cli = (c: XsConfig): string[] => ['--root', c.root, '--rsyncd-conf', c.rsyncdConf, '--rsyncd-template', c.rsyncdTemplate, '--backend', c.backend, '--no-syslog', '--quiet']
-
-/** BASE-tree.EXT + .md5 + .contents + .name in ROOT/xobuilds-packed. */
-const packBuild = async (config: XsConfig, source: string, base: string, ext: string, name: string): Promise<string> => {
-  const packed = join(config.root, 'xobuilds-packed')
-  await mkdir(packed, { recursive: true })
-  const tarball = join(packed, `${base}-tree.${ext}`)
-  await copyFile(source, tarball)
-  await writeFile(`${tarball}.md5`, `${createHash('md5').update(await readFile(tarball)).digest('hex')}  ${base}-tree.${ext}\n`)
-  await writeFile(join(packed, `${base}.contents`), `{"build":"${name}"}\n`)
-  await writeFile(join(packed, `${base}.name`), `${name}\n`)
-  return tarball
-}
 
 /** A synthetic build of `entries` entries as .tar.bz2 (lbzip2 -9), made once. */
 const manyEntries = (entries: number): { tarball: string, names: number } => {
@@ -81,7 +69,7 @@ const publishContender = (group: string, label: string, src: string, ext: string
   label, group,
   run: async (dir) => {
     const config = storeConfig(dir)
-    const tarball = await packBuild(config, src, 'os900', ext, '900')
+    const tarball = await packBuild(join(config.root, 'xobuilds-packed'), src, 'os900', ext, '900')
     dropCaches()
     return measure([process.execPath, bin, 'publish', tarball, ...cli(config)])
   },
@@ -144,7 +132,7 @@ const main = async (): Promise<void> => {
   const dir = join(out, 'refresh')
   await rm(dir, { recursive: true, force: true })
   const config = storeConfig(dir)
-  for (let i = 0; i < REFRESH_BUILDS; i++) await packBuild(config, bz2.tarball, `os${900 + i}`, 'tar.bz2', String(900 + i))
+  for (let i = 0; i < REFRESH_BUILDS; i++) await packBuild(join(config.root, 'xobuilds-packed'), bz2.tarball, `os${900 + i}`, 'tar.bz2', String(900 + i))
   process.stdout.write(`publishing ${REFRESH_BUILDS} real-size builds for the refresh...\n`)
   await refresh({ config })
   const times: number[] = []
