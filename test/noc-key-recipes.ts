@@ -38,20 +38,21 @@ const generate = (t: Test, dir: string, uid: string): { fpr: string, pub: string
   return { fpr, pub: join(dir, `${fpr}.asc`), secret: join(dir, `${fpr}.secret.asc`), revoke: join(dir, `${fpr}.revoke.asc`) }
 }
 
+/** prepare-stick of a new build (numbered from `n`) signed with `secret` (or unsigned), into a new mount-point folder; the folder. */
+const stickMaker = (t: Test, dir: string, n: number) => async (secret: string | undefined): Promise<string> => {
+  const b = await sampleBuild(dir, String(n), `v${n}`)
+  const stick = join(dir, `stick-${n++}`)
+  mkdirSync(stick) // the stick's mount point: prepare-stick never creates it
+  const p = xs(['prepare-stick', '--out', stick, ...(secret === undefined ? [] : ['--sign-key', secret]), b.tarball])
+  t.equal(p.status, 0, p.stderr)
+  return stick
+}
+
 t.test('recipes with a key made by xs-rsync keys generate: rotate, then revoke (keys revoke, or gpg and keys add)', async (t) => {
   const dir = t.testdir({ noc: {} })
   const config = testConfig(dir, join(dir, 'keys'))
   const keyring = config.keyring
-  let n = 60
-  /** prepare-stick of a new build signed with `secret` (or unsigned), then ingest on the server. */
-  const stickBy = async (secret: string | undefined): Promise<string> => {
-    const b = await sampleBuild(dir, String(n), `v${n}`)
-    const stick = join(dir, `stick-${n++}`)
-    mkdirSync(stick) // the stick's mount point: prepare-stick never creates it
-    const p = xs(['prepare-stick', '--out', stick, ...(secret === undefined ? [] : ['--sign-key', secret]), b.tarball])
-    t.equal(p.status, 0, p.stderr)
-    return stick
-  }
+  const stickBy = stickMaker(t, dir, 60)
   const ingestOk = (stick: string): void => {
     const r = xsRsync(config, ['ingest', '--keyring', keyring, stick])
     t.equal(r.status, 0, r.stderr)
@@ -121,15 +122,7 @@ t.test('recipes with a key made by gpg: an expired key stays enforcing, extend i
   // the server trusted it while it was valid (keys add refuses an expired key today)
   mkdirSync(keyring, { recursive: true })
   writeFileSync(join(keyring, `${fpr}.asc`), readFileSync(join(dir, 'noc.asc')))
-  let n = 80
-  const stickBy = async (secret: string | undefined): Promise<string> => {
-    const b = await sampleBuild(dir, String(n), `v${n}`)
-    const stick = join(dir, `stick-${n++}`)
-    mkdirSync(stick) // the stick's mount point: prepare-stick never creates it
-    const p = xs(['prepare-stick', '--out', stick, ...(secret === undefined ? [] : ['--sign-key', secret]), b.tarball])
-    t.equal(p.status, 0, p.stderr)
-    return stick
-  }
+  const stickBy = stickMaker(t, dir, 80)
   const unsigned = await stickBy(undefined)
   const r1 = xsRsync(config, ['ingest', '--keyring', keyring, unsigned])
   t.equal(r1.status, ERROR_TABLE.E_KEYRING.exit, 'the key expired: not permissive, every stick refused')
