@@ -7,6 +7,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { ERROR_TABLE } from '@xs-rsync/core'
 import { listBuilds, publishLayout, readBuildRecord, treesInUse } from '@xs-rsync/publisher'
 import { rawTar } from '../packages/publisher/test/lib/make-archive.js'
 import { listModules } from './lib/pull-build.js'
@@ -74,8 +75,9 @@ t.test('remove: unpublished at once, files deleted, the tree kept while a laptop
 
   const before = readFileSync(config.rsyncdConf, 'utf8')
   r = xsRsync(config, ['remove', 'b2', 'nope'])
-  t.equal(r.status, 7, r.stderr)
-  t.match(r.stderr, /FAILED: .*there is no published build nope/)
+  t.equal(r.status, ERROR_TABLE.E_NO_BUILD.exit, r.stderr)
+  t.match(r.stderr, 'FAILED: no such build: there is no published build nope; the published builds are b2. Check the name: "xs-rsync list" shows the published builds.')
+  t.notMatch(r.stderr, /plug the stick|file or device/, 'advice for a build name, not for a file')
   t.equal(readFileSync(config.rsyncdConf, 'utf8'), before, 'nothing changed: every NAME is checked first')
   t.same((await listBuilds(config)).map((b) => b.name), ['b2'])
 
@@ -83,7 +85,14 @@ t.test('remove: unpublished at once, files deleted, the tree kept while a laptop
   t.equal(r.status, 0, r.stderr)
   t.match(r.stderr, /DONE: forgot b1/)
   t.notOk(existsSync(join(config.root, 'state', 'removed', 'b1.json')))
-  t.equal(xsRsync(config, ['remove', '--forget', 'b1']).status, 7, 'nothing is left to forget')
+  r = xsRsync(config, ['remove', '--forget', 'b1'])
+  t.equal(r.status, ERROR_TABLE.E_NO_BUILD.exit, 'nothing is left to forget')
+  t.match(r.stderr, /FAILED: no such build: there is no published build b1 and nothing kept of a removed one; the published builds are b2\. /)
+
+  const empty = testStore(join(dir, 'empty'))
+  r = xsRsync(empty, ['remove', 'b2'])
+  t.equal(r.status, ERROR_TABLE.E_NO_BUILD.exit)
+  t.match(r.stderr, /FAILED: no such build: there is no published build b2; no builds are published\. Check the name/)
 })
 
 t.test('Seen: the tarball deleted by hand, then refresh: the build is removed, nothing is stranded', async (t) => {

@@ -57,7 +57,9 @@ for (const backend of ['fake-super', 'fakeroot'] as Backend[]) {
     if (backend === 'fake-super') t.match(out, /^44: "bin\/su" differs in type and mode: expected f4755 0:0 0,0 .*, found f755 0:0 0,0/m)
     t.notMatch(out, /^45:/m, 'only the build asked for')
     t.equal(xsRsync(config, ['verify', '45']).status, 0, 'the other build is untouched')
-    t.equal(xsRsync(config, ['verify', 'nope']).status, 7)
+    const nope = xsRsync(config, ['verify', 'nope'])
+    t.equal(nope.status, 28, 'E_NO_BUILD')
+    t.match(nope.stderr, 'FAILED: no such build: there is no published build nope; the published builds are 44, 45. Check the name: "xs-rsync list" shows the published builds.')
   })
 }
 

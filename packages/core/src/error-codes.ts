@@ -48,6 +48,7 @@ export const ERROR_TABLE = {
   E_DOWNGRADE: { exit: 25, summary: 'stick is older than what is published', advice: 'This stick would replace a build with an older one; use a newer stick, or --allow-downgrade if intended.' },
   E_STICK_CHANGED: { exit: 26, summary: 'stick changed or was removed while reading', advice: 'Keep the stick plugged in until the log says it is done, then plug it in again.', noc: 'Keep the stick mounted until the command is done, then run it again.' },
   E_MOUNT: { exit: 27, summary: 'cannot mount the stick', advice: 'Check the stick in another computer; it may be damaged or unformatted.', noc: 'Check the stick; format it FAT32 or ext4.' },
+  E_NO_BUILD: { exit: 28, summary: 'no such build', advice: 'Check the name: "xs-rsync list" shows the published builds.' },
   E_INTERRUPTED: { exit: 130, summary: 'interrupted', advice: 'Nothing half-done is served: run the command again (or plug the stick in again) when you are ready.', noc: 'Run the command again when you are ready.' },
 } as const satisfies Record<string, ErrorInfo>
 

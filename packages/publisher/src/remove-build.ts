@@ -1,10 +1,11 @@
 import { readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fsyncDir, silentLog, XsError, type LogFn, type XsConfig } from '@xs-rsync/core'
+import { fsyncDir, silentLog, type LogFn, type XsConfig } from '@xs-rsync/core'
 import { checkBuildName } from './build-name.js'
 import { readBuildRecord, removeBuildRecord, type BuildRecord } from './build-record.js'
 import { gcTrees } from './gc-trees.js'
 import { groupPackedBuilds } from './group-packed-builds.js'
+import { noSuchBuild } from './no-such-build.js'
 import { publishLayout, type PublishLayout } from './publish-layout.js'
 import { readBuildName } from './read-packed-builds.js'
 import { forgetRemovedRecord, readRemovedRecord, writeRemovedRecord } from './removed-record.js'
@@ -71,7 +72,7 @@ export interface RemoveBuildsResult {
 
 /**
  * Remove published builds (the store lock must be held): every NAME is
- * checked first (E_NOT_FOUND, nothing changed); then the rsync config stops
+ * checked first (E_NO_BUILD, nothing changed); then the rsync config stops
  * offering them, their files in xobuilds-packed go (so no refresh publishes
  * them again), then their records and symlinks (replay protection kept,
  * unless `forget`), then every tree no laptop is pulling.
@@ -85,7 +86,7 @@ export const removeBuildsInLock = async (opts: RemoveBuildsOptions, layout: Publ
     const rec = await readBuildRecord(layout.records, name)
     if (rec !== undefined) recs.push(rec)
     else if (opts.forget !== true || await readRemovedRecord(layout.state, name) === undefined) {
-      throw new XsError('E_NOT_FOUND', `there is no published build ${name}${opts.forget === true ? ' and nothing kept of a removed one' : ''} ("xs-rsync list" shows the builds)`, { entry: name })
+      throw await noSuchBuild(opts.config, name, opts.forget === true ? ' and nothing kept of a removed one' : '')
     }
   }
   if (recs.length > 0) await writeRsyncdConfInLock(opts.config, log, new Set(recs.map((r) => r.name)))

@@ -14,6 +14,7 @@ import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded } from './dec
 import { fsPath, normalizeEntryPath } from './entry-path.js'
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, type InodeMeta } from './inode-meta.js'
 import { FAKE_SUPER_XATTR, quoteFattrName } from './ownership-fake-super.js'
+import { noSuchBuild } from './no-such-build.js'
 import { publishLayout, type PublishLayout } from './publish-layout.js'
 import { makeStagingDir } from './staging.js'
 import { PAX_RAW_KEYS, TarHeaderGuard } from './tar-header-guard.js'
@@ -93,7 +94,7 @@ export const verifyBuild = async (opts: VerifyBuildOptions): Promise<VerifyBuild
   const log = opts.log ?? silentLog
   const layout = publishLayout(config.root)
   const rec = await readBuildRecord(layout.records, name)
-  if (rec === undefined) throw new XsError('E_NOT_FOUND', `there is no published build ${name} ("xs-rsync list" shows the builds)`, { entry: name })
+  if (rec === undefined) throw await noSuchBuild(config, name)
   const tarball = rec.source ?? join(layout.packed, rec.tarball)
   const root = join(layout.trees, rec.tree, 'root')
   try {
