@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
-import { ingestArgs, ingestChild } from '../../src/commands/watch.js'
+import { chmodSync, writeFileSync } from 'node:fs'
+import { cannotStart, ingestArgs, ingestChild } from '../../src/commands/watch.js'
 import type { CommandContext } from '../../src/command-context.js'
 import { startRsyslog } from '../../../../test/lib/rsyslog.js'
 import { listBuilds, withStoreLock } from '@xs-rsync/publisher'
-import { readStatus } from '@xs-rsync/agent'
+import { readStatus, watch } from '@xs-rsync/agent'
 import type { Level, XsConfig } from '@xs-rsync/core'
 import {
   disposeKeys, makeKeys, sampleBuild, stickOf, testConfig, writeKeyring, type Keys,
@@ -106,4 +107,66 @@ t.test('stopping while the ingest waits for the store lock: it ends by itself, n
   await holder
   t.match(logs, [/ended with exit status \d+/], 'it exited by itself (its flock stopped too), not by SIGKILL')
   t.same(await listBuilds(config), [])
+})
+
+t.test('cannotStart: names the program and why; missing or not executable is E_TOOL_MISSING', async (t) => {
+  const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`spawn /usr/bin/node ${code}`), { code })
+  const cases: Array<[string, string, string]> = [
+    ['ENOENT', 'E_TOOL_MISSING', 'cannot start the ingest of /dev/sdb1: /usr/bin/node does not exist; reinstall xs-rsync and Node.js'],
+    ['EACCES', 'E_TOOL_MISSING', 'cannot start the ingest of /dev/sdb1: /usr/bin/node is not executable (permission denied); reinstall xs-rsync and Node.js'],
+    ['ENOEXEC', 'E_TOOL_MISSING', 'cannot start the ingest of /dev/sdb1: /usr/bin/node cannot be run; reinstall xs-rsync and Node.js'],
+    ['EAGAIN', 'E_IO', 'cannot start the ingest of /dev/sdb1: /usr/bin/node cannot be run now (EAGAIN: too many processes, or not enough memory)'],
+  ]
+  for (const [code, want, message] of cases) {
+    t.match(cannotStart('/dev/sdb1', '/usr/bin/node', errno(code)), { code: want, message, path: '/usr/bin/node' }, code)
+  }
+})
+
+t.test('an ingest that cannot be started: a clear FAILED line for that stick, and watch goes on', async (t) => {
+  const dir = t.testdir({ 'not-executable': '#!/bin/sh\n' })
+  chmodSync(join(dir, 'not-executable'), 0o644)
+  writeFileSync(join(dir, 'cli.js'), '')
+  const config = testConfig(dir, join(dir, 'keys'))
+  const logs: string[] = []
+  const ctx = watchContext(config, logs)
+  const ac = new AbortController()
+  // real spawns that fail: a program that is not there, one without x bit, a CLI script that is gone
+  const programs = [
+    { node: join(dir, 'no-node'), cli: join(dir, 'cli.js') },
+    { node: join(dir, 'not-executable'), cli: join(dir, 'cli.js') },
+    { node: process.execPath, cli: join(dir, 'gone', 'xs-rsync.js') },
+  ]
+  for (const p of programs) await t.rejects(ingestChild(ctx, p)('/dev/sdz1', ac.signal), { code: 'E_TOOL_MISSING' })
+
+  const devices: string[] = []
+  let tries = 0
+  const done = watch({
+    log: (level, msg) => { logs.push(`${level}: ${msg}`) },
+    signal: ac.signal,
+    lister: { name: 'fake', list: async () => [...devices] },
+    hotplug: null,
+    hasFilesystem: async () => true,
+    pollMs: 20,
+    ingest: (device, signal) => ingestChild(ctx, programs[tries++ % programs.length])(device, signal),
+  })
+  const until = async (what: RegExp): Promise<void> => {
+    for (let i = 0; i < 500 && !logs.some((l) => what.test(l)); i++) await sleep(20)
+  }
+  await until(/Watching for USB sticks/)
+  devices.push('/dev/sdx1')
+  await until(/sdx1: FAILED/)
+  devices.push('/dev/sdy1')
+  await until(/sdy1: FAILED/)
+  devices.push('/dev/sdz1')
+  await until(/sdz1: FAILED/)
+  ac.abort()
+  await done
+  const failed = logs.filter((l) => l.includes('FAILED'))
+  t.same(failed, [
+    `err: /dev/sdx1: FAILED: a required system tool is missing: cannot start the ingest of /dev/sdx1: ${join(dir, 'no-node')} does not exist; reinstall xs-rsync and Node.js. Install the named tool (see the admin guide), then try again.`,
+    `err: /dev/sdy1: FAILED: a required system tool is missing: cannot start the ingest of /dev/sdy1: ${join(dir, 'not-executable')} is not executable (permission denied); reinstall xs-rsync and Node.js. Install the named tool (see the admin guide), then try again.`,
+    `err: /dev/sdz1: FAILED: a required system tool is missing: cannot start the ingest of /dev/sdz1: ${join(dir, 'gone', 'xs-rsync.js')} does not exist; reinstall xs-rsync and Node.js. Install the named tool (see the admin guide), then try again.`,
+  ], 'one FAILED line per stick, naming what could not be started and why')
+  t.notMatch(logs.join('\n'), /internal error|Report this|ended with exit status/)
+  t.match(logs.at(-1), /Stopped watching for USB sticks/, 'it kept watching until stopped')
 })
