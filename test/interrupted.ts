@@ -3,13 +3,15 @@
 // while the build is unpacked. Each time: the line "FAILED: interrupted:
 // nothing was published (received SIG...)", exit 130, E_INTERRUPTED in the
 // status, never "internal error"; nothing published, no staging left.
+// refresh and publish stopped during an unpack say which builds they
+// published before the signal and which not; the builds served before stay.
 import t, { type Test } from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, truncateSync, writeFileSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, truncateSync, writeFileSync, writeSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ERROR_TABLE } from '@xs-rsync/core'
+import { ERROR_TABLE, readJobHistory, type JobRecord } from '@xs-rsync/core'
 import { readStatus } from '@xs-rsync/agent'
 import { listBuilds } from '@xs-rsync/publisher'
 import { disposeKeys, makeKeys, sampleBuild, stagingLeft, stickOf, testConfig, writeKeyring, type Keys } from '../packages/agent/test/lib/ingest-fixture.js'
@@ -43,11 +45,11 @@ const slowUnpackBuild = (dir: string, name: string, mib: number): BuildFiles => 
  * process is stopped, sent `sig`, and continued (so the signal lands right
  * there). Resolves with the exit code and the output.
  */
-const interruptAt = async (configFile: string, stick: string, when: RegExp, sig: NodeJS.Signals): Promise<{ code: number | null, stderr: string, sent: boolean }> => {
+const interruptAt = async (configFile: string, stick: string, when: RegExp, sig: NodeJS.Signals, args = ['ingest', '--config', configFile, '--no-syslog', stick]): Promise<{ code: number | null, stderr: string, sent: boolean }> => {
   const env = { ...process.env }
   delete env.INVOCATION_ID
   delete env.JOURNAL_STREAM
-  const child = spawn(process.execPath, [XS_BIN, 'ingest', '--config', configFile, '--no-syslog', stick], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, [XS_BIN, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   let stderr = ''
   let sent = false
@@ -102,4 +104,58 @@ t.test('SIGTERM during the unpack', async (t) => {
   t.notMatch(r.stderr, /Published build 91/, 'stopped before the unpack ended')
   await checkInterrupted(t, config, r, 'SIGTERM')
   t.same(readdirSync(join(config.root, 'xobuilds-packed')), [], 'nothing left in xobuilds-packed')
+})
+
+/** Put a build made by slowUnpackBuild into ROOT/xobuilds-packed, as the NOC's files are. */
+const packBuild = (dir: string, config: ReturnType<typeof testConfig>, name: string, mib: number): void => {
+  const b = slowUnpackBuild(dir, name, mib)
+  for (const f of [b.tarball, b.md5File, b.contentsFile, b.nameFile]) renameSync(f, join(config.root, 'xobuilds-packed', basename(f)))
+}
+
+const lastJob = async (config: ReturnType<typeof testConfig>): Promise<JobRecord | undefined> =>
+  (await readJobHistory(join(config.root, 'state')))[0]
+
+t.test('refresh: SIGTERM while unpacking its second build says which it published and which not', async (t) => {
+  const dir = t.testdir({ build: {} })
+  const config = testConfig(dir, writeKeyring(join(dir, 'keys'), keys))
+  const configFile = writeConfigFile(dir, config, join(dir, 'no-syslog'))
+  mkdirSync(join(config.root, 'xobuilds-packed'), { recursive: true })
+  packBuild(join(dir, 'build'), config, '92', 1)
+  t.equal(spawnSync(process.execPath, [XS_BIN, 'refresh', '--config', configFile, '--no-syslog'], { encoding: 'utf8' }).status, 0, 'build 92 served before')
+  packBuild(join(dir, 'build'), config, '93', 1)
+  packBuild(join(dir, 'build'), config, '94', 768)
+  packBuild(join(dir, 'build'), config, '95', 1)
+  const r = await interruptAt(configFile, '', /Unpacking build 94/, 'SIGTERM', ['refresh', '--config', configFile, '--no-syslog'])
+  t.ok(r.sent, 'SIGTERM was sent')
+  t.equal(r.code, ERROR_TABLE.E_INTERRUPTED.exit, `exit 130\n${r.stderr}`)
+  t.match(r.stderr, /Published build 93/)
+  t.notMatch(r.stderr, /Published build 94/, 'stopped before the unpack ended')
+  const lines = r.stderr.trimEnd().split('\n')
+  t.equal(lines.at(-1), 'xs-rsync: error: FAILED: interrupted: published build 93 before that; builds 94, 95 not published; ' +
+    `the builds served before are still served (received SIGTERM). ${ERROR_TABLE.E_INTERRUPTED.advice}`, 'its own last line, saying what was published')
+  t.equal(lines.filter((l) => l.includes('FAILED:')).length, 1, 'one FAILED line')
+  t.notMatch(r.stderr, /internal error|Report this/)
+  t.match(await lastJob(config), { kind: 'refresh', ok: false, code: 'E_INTERRUPTED', line: /^FAILED: interrupted: published build 93 before that; builds 94, 95 not published/ })
+  t.same((await listBuilds(config)).map((b) => b.name), ['92', '93'], 'what was served before, and what it published, stay served')
+  t.same(stagingLeft(config), [], 'no staging left')
+})
+
+t.test('publish: SIGINT during the unpack: the build was not published, the others stay served', async (t) => {
+  const dir = t.testdir({ build: {}, elsewhere: {} })
+  const config = testConfig(dir, writeKeyring(join(dir, 'keys'), keys))
+  const configFile = writeConfigFile(dir, config, join(dir, 'no-syslog'))
+  mkdirSync(join(config.root, 'xobuilds-packed'), { recursive: true })
+  packBuild(join(dir, 'build'), config, '96', 1)
+  t.equal(spawnSync(process.execPath, [XS_BIN, 'refresh', '--config', configFile, '--no-syslog'], { encoding: 'utf8' }).status, 0, 'build 96 served before')
+  const b = slowUnpackBuild(join(dir, 'elsewhere'), '97', 768)
+  const r = await interruptAt(configFile, '', /Unpacking build 97/, 'SIGINT', ['publish', '--config', configFile, '--no-syslog', b.tarball])
+  t.ok(r.sent, 'SIGINT was sent')
+  t.equal(r.code, ERROR_TABLE.E_INTERRUPTED.exit, `exit 130\n${r.stderr}`)
+  const lines = r.stderr.trimEnd().split('\n')
+  t.equal(lines.at(-1), 'xs-rsync: error: FAILED: interrupted: build 97 not published; ' +
+    `the builds served before are still served (received SIGINT). ${ERROR_TABLE.E_INTERRUPTED.advice}`, 'its own last line')
+  t.equal(lines.filter((l) => l.includes('FAILED:')).length, 1, 'one FAILED line')
+  t.match(await lastJob(config), { kind: 'publish', ok: false, code: 'E_INTERRUPTED' })
+  t.same((await listBuilds(config)).map((x) => x.name), ['96'])
+  t.same(stagingLeft(config), [], 'no staging left')
 })

@@ -2,6 +2,7 @@ import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { fsyncDir, silentLog, XsError, type LogFn, type OnProgress, type XsConfig } from '@xs-rsync/core'
 import { readBuildRecord, readBuildRecords, writeBuildRecord, type BuildRecord } from './build-record.js'
+import { interruptedError } from './interrupted-error.js'
 import { newTreeId, publishLayout, treeDirName, treeLinkTarget, type PublishLayout } from './publish-layout.js'
 import { locatePackedBuild, readBuildName, type PackedBuild } from './read-packed-builds.js'
 import { makeStagingDir } from './staging.js'
@@ -160,7 +161,13 @@ export const publishBuild = async (opts: PublishBuildOptions & { lock?: Omit<Sto
   withStoreLock(opts.config, { ...waitWithNotice(opts.log), ...opts.lock, ...(opts.log && { log: opts.log }) }, async (layout) => {
     const build = await locatePackedBuild(resolve(opts.tarball), opts.name)
     const byHand = await isByHand(layout, build)
-    const res = await publishPackedInLock(layout, build, { ...opts, ...(byHand && { source: build.tarball }) })
+    let res: PublishResult
+    try {
+      res = await publishPackedInLock(layout, build, { ...opts, ...(byHand && { source: build.tarball }) })
+    } catch (er) {
+      if (opts.signal?.aborted === true) throw interruptedError(opts.signal, [], [build.name], er)
+      throw er
+    }
     await writeRsyncdConfInLock(opts.config, opts.log)
     return res
   })

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { silentLog, toXsError, type LogFn, type OnProgress, type XsConfig, type XsError } from '@xs-rsync/core'
 import { readBuildRecords, type BuildRecord } from './build-record.js'
 import { gcTrees } from './gc-trees.js'
+import { interruptedError } from './interrupted-error.js'
 import { isServed } from './list-builds.js'
 import { publishPackedInLock } from './publish-build.js'
 import { publishLayout, type PublishLayout } from './publish-layout.js'
@@ -70,54 +71,77 @@ export const refreshInLock = async (opts: RefreshOptions, layout: PublishLayout 
   }
   const records = new Map((await readBuildRecords(layout.records)).map((r) => [r.name, r]))
   const byHand = [...records.values()].filter((r) => r.source !== undefined)
-  for (const b of scan.builds) {
-    opts.signal?.throwIfAborted()
-    const rec = records.get(b.name)
-    if (rec?.source !== undefined && rec.source !== b.tarball) {
-      log('warning', `Build ${b.name} was published by hand from ${rec.source}; ${b.tarball} is not published over it ("xs-rsync remove ${b.name}" first, or "xs-rsync publish" it)`)
-      res.unchanged.push(b.name)
-      continue
-    }
-    if (opts.force !== true && isUpToDate(b, rec, config) && rec !== undefined && await isServed(layout.builds, layout.trees, rec)) {
-      res.unchanged.push(b.name)
-      continue
-    }
-    const refusal = opts.force === true ? undefined : await readRefusal(layout.state, b)
-    if (refusal !== undefined) {
-      log('warning', `Build ${b.name}: not unpacked again: ${b.tarball} was refused on ${refusal.refusedAt} (${refusal.message}).` +
-        ` Replace or remove it in ${layout.packed}${rec === undefined ? '' : '; the previous version stays available'}`)
-      res.refused.push({ build: b.name, code: refusal.code, message: refusal.message, refusedAt: refusal.refusedAt })
-      continue
-    }
-    try {
-      await publishPackedInLock(layout, b, opts)
-      res.published.push(b.name)
-      await clearRefusal(layout.state, b.name)
-    } catch (er) {
-      const e = toXsError(er)
-      if (opts.signal?.aborted === true) throw e
-      log('err', `Build ${b.name} not published${rec === undefined ? '' : ' (the previous version stays available)'}: ${e.message}`)
-      res.failed.push({ build: b.name, error: e })
-      if (LASTING_REFUSALS.has(e.code)) await recordRefusal(layout.state, b, e)
-    }
+  // What an interruption leaves unpublished: those that failed, the one being
+  // unpacked, and those after it whose tarball is new or changed.
+  const started = new Set<string>()
+  const notPublished = (): string[] => {
+    const settled = new Set([...res.published, ...res.unchanged, ...res.refused.map((r) => r.build)])
+    const failed = res.failed.map((f) => f.build)
+    const pending = [
+      ...scan.builds.filter((b) => {
+        const rec = records.get(b.name)
+        return (rec?.source === undefined || rec.source === b.tarball) && (opts.force === true || !isUpToDate(b, rec, config))
+      }).map((b) => b.name),
+      ...byHand.filter((r) => !scan.claimedNames.has(r.name) && (opts.force === true || r.backend !== config.backend)).map((r) => r.name),
+    ]
+    const current = [...started].filter((n) => !settled.has(n) && !failed.includes(n))
+    return [...new Set([...failed, ...current, ...pending.filter((n) => !settled.has(n))])]
   }
-  for (const rec of byHand) {
-    if (scan.claimedNames.has(rec.name)) continue
-    if (opts.force !== true && rec.backend === config.backend) {
-      log('info', `Build ${rec.name} was published by hand from ${rec.source}; it stays published ("xs-rsync remove ${rec.name}" removes it)`)
-      res.unchanged.push(rec.name)
-      continue
-    }
-    try {
+  try {
+    for (const b of scan.builds) {
       opts.signal?.throwIfAborted()
-      await publishPackedInLock(layout, await locatePackedBuild(rec.source!, rec.name), { ...opts, source: rec.source! })
-      res.published.push(rec.name)
-    } catch (er) {
-      const e = toXsError(er)
-      if (opts.signal?.aborted === true) throw e
-      log('err', `Build ${rec.name} (published by hand from ${rec.source}) not unpacked again; the previous version stays available: ${e.message}`)
-      res.failed.push({ build: rec.name, error: e })
+      started.add(b.name)
+      const rec = records.get(b.name)
+      if (rec?.source !== undefined && rec.source !== b.tarball) {
+        log('warning', `Build ${b.name} was published by hand from ${rec.source}; ${b.tarball} is not published over it ("xs-rsync remove ${b.name}" first, or "xs-rsync publish" it)`)
+        res.unchanged.push(b.name)
+        continue
+      }
+      if (opts.force !== true && isUpToDate(b, rec, config) && rec !== undefined && await isServed(layout.builds, layout.trees, rec)) {
+        res.unchanged.push(b.name)
+        continue
+      }
+      const refusal = opts.force === true ? undefined : await readRefusal(layout.state, b)
+      if (refusal !== undefined) {
+        log('warning', `Build ${b.name}: not unpacked again: ${b.tarball} was refused on ${refusal.refusedAt} (${refusal.message}).` +
+          ` Replace or remove it in ${layout.packed}${rec === undefined ? '' : '; the previous version stays available'}`)
+        res.refused.push({ build: b.name, code: refusal.code, message: refusal.message, refusedAt: refusal.refusedAt })
+        continue
+      }
+      try {
+        await publishPackedInLock(layout, b, opts)
+        res.published.push(b.name)
+        await clearRefusal(layout.state, b.name)
+      } catch (er) {
+        const e = toXsError(er)
+        if (opts.signal?.aborted === true) throw e
+        log('err', `Build ${b.name} not published${rec === undefined ? '' : ' (the previous version stays available)'}: ${e.message}`)
+        res.failed.push({ build: b.name, error: e })
+        if (LASTING_REFUSALS.has(e.code)) await recordRefusal(layout.state, b, e)
+      }
     }
+    for (const rec of byHand) {
+      if (scan.claimedNames.has(rec.name)) continue
+      started.add(rec.name)
+      if (opts.force !== true && rec.backend === config.backend) {
+        log('info', `Build ${rec.name} was published by hand from ${rec.source}; it stays published ("xs-rsync remove ${rec.name}" removes it)`)
+        res.unchanged.push(rec.name)
+        continue
+      }
+      try {
+        opts.signal?.throwIfAborted()
+        await publishPackedInLock(layout, await locatePackedBuild(rec.source!, rec.name), { ...opts, source: rec.source! })
+        res.published.push(rec.name)
+      } catch (er) {
+        const e = toXsError(er)
+        if (opts.signal?.aborted === true) throw e
+        log('err', `Build ${rec.name} (published by hand from ${rec.source}) not unpacked again; the previous version stays available: ${e.message}`)
+        res.failed.push({ build: rec.name, error: e })
+      }
+    }
+  } catch (er) {
+    if (opts.signal?.aborted === true) throw interruptedError(opts.signal, res.published, notPublished(), er)
+    throw er
   }
   const gone = [...records.values()].filter((r) => r.source === undefined && !scan.claimedNames.has(r.name)).map((r) => r.name)
   // out of the rsync config first: a run killed in between must not leave a module whose files are gone

@@ -19,8 +19,8 @@ export interface CommandInfo {
 
 export const COMMANDS: Record<string, CommandInfo> = {
   ingest: { summary: 'verify and publish the builds on a USB stick', usage: 'ingest [--check] [--allow-downgrade] SOURCE', syslog: true, interrupted: 'nothing was published' },
-  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true, job: true, interrupted: 'only the builds logged as published above were published' },
-  publish: { summary: 'verify, unpack and publish one build', usage: 'publish BUILDFILE [NAME]', syslog: true, job: true, interrupted: 'nothing was published' },
+  refresh: { summary: 'publish new or changed builds from xobuilds-packed, remove gone ones', usage: 'refresh [--force]', syslog: true, job: true, interrupted: 'nothing was published; the builds served before are still served' },
+  publish: { summary: 'verify, unpack and publish one build', usage: 'publish BUILDFILE [NAME]', syslog: true, job: true, interrupted: 'nothing was published; the builds served before are still served' },
   remove: { summary: 'stop serving builds and delete their files (a stick cannot bring them back unless --forget)', usage: 'remove [--forget] NAME...', syslog: true, job: true, interrupted: 'what it reported as removed is removed; run it again for the rest' },
   prune: { summary: 'remove the oldest builds, never the newest of a series; prints the plan unless --yes', usage: 'prune (--keep N | --free SIZE) [--yes]', syslog: true, job: true, interrupted: 'what it reported as removed is removed; run it again for the rest' },
   verify: { summary: 'check published trees against their archives in xobuilds-packed; lists every difference', usage: 'verify [NAME...]', syslog: true, job: true, interrupted: 'nothing was changed; the check did not finish' },
