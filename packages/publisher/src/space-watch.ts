@@ -39,14 +39,19 @@ export class SpaceWatch {
   readonly #reserve: SpaceReserve
   readonly #what: string
   readonly #statfs: (path: string) => FsFree
+  readonly #place: string
   #bytesLeft = 0
   #inodesLeft = 0
   #sinceBytes = 0
   #sinceEntries = 0
 
-  /** `what` names the build in messages ("build 45", or the tarball). */
-  constructor (path: string, reserve: SpaceReserve, what: string, statfs: (path: string) => FsFree = statfsSync) {
+  /**
+   * `what` names the build in messages ("build 45", or the tarball);
+   * `place` the file system watched ("the store").
+   */
+  constructor (path: string, reserve: SpaceReserve, what: string, statfs: (path: string) => FsFree = statfsSync, place = 'the store') {
     this.#path = path
+    this.#place = place
     this.#reserve = reserve
     this.#what = what
     this.#statfs = statfs
@@ -73,12 +78,12 @@ export class SpaceWatch {
     this.#bytesLeft = freeBytes - this.#reserve.bytes
     this.#inodesLeft = st.files === 0 ? Infinity : st.ffree - this.#reserve.inodes
     if (bytes > this.#bytesLeft) {
-      throw new XsError('E_NO_SPACE', `${this.#what}: the store ran out of free space while unpacking: ${mb(freeBytes)} free, ` +
+      throw new XsError('E_NO_SPACE', `${this.#what}: ${this.#place} ran out of free space while unpacking: ${mb(freeBytes)} free, ` +
         `the next entry needs up to ${mb(bytes)} and ${mb(this.#reserve.bytes)} stay in reserve; everything unpacked was removed`,
       { path: this.#path, expected: String(bytes + this.#reserve.bytes), actual: String(freeBytes) })
     }
     if (inodes > this.#inodesLeft) {
-      throw new XsError('E_NO_SPACE', `${this.#what}: the store ran out of free inodes (files) while unpacking: ${st.ffree} free, ` +
+      throw new XsError('E_NO_SPACE', `${this.#what}: ${this.#place} ran out of free inodes (files) while unpacking: ${st.ffree} free, ` +
         `the next entry needs up to ${inodes} and ${this.#reserve.inodes} stay in reserve; everything unpacked was removed`,
       { path: this.#path, expected: String(inodes + this.#reserve.inodes), actual: String(st.ffree) })
     }

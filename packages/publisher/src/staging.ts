@@ -19,9 +19,10 @@ export const staleStaging = (names: readonly string[], isAlive: (pid: number) =>
     return m !== null && !isAlive(Number(m[2]))
   })
 
-/** Remove staging left by killed runs; other entries are left alone. */
-export const cleanStaleStaging = async (tmpDir: string, log: LogFn): Promise<void> => {
+/** Remove staging left by killed runs (only `prefix`'s, when given); other entries are left alone. */
+export const cleanStaleStaging = async (tmpDir: string, log: LogFn, prefix?: string): Promise<void> => {
   for (const n of staleStaging(await readdir(tmpDir))) {
+    if (prefix !== undefined && !n.startsWith(`${prefix}.`)) continue
     log('info', `Removing staging left by an interrupted run: ${join(tmpDir, n)}`)
     await rm(join(tmpDir, n), { recursive: true, force: true })
   }

@@ -10,9 +10,8 @@ export interface TreeStat {
 
 /**
  * The file-system calls of the tree writer, with the errors of the real ones
- * (EEXIST, ENOENT, ENOTDIR as `code`): the disk, or an index in memory that
- * checks every entry exactly as the disk would, writing nothing
- * (`checkArchive`).
+ * (EEXIST, ENOENT, ENOTDIR as `code`): the disk, or the disk with no content
+ * written (`namesOnlyTreeFs`, for `checkArchive`).
  */
 export interface TreeFs {
   /** mkdir 0700. */
@@ -49,102 +48,14 @@ export const diskTreeFs: TreeFs = {
   unlink: (path) => unlinkSync(path),
 }
 
-interface MemNode {
-  dir: boolean
-  mode: number
-  ino: bigint
-}
-
-const fsError = (code: string, path: Buffer): NodeJS.ErrnoException =>
-  Object.assign(new Error(`${code}: ${path.toString('latin1')}`), { code })
-
 /**
- * The tree as an index in memory: one small record per name, nothing
- * written. It answers as the disk would for the writer's calls, so a check
- * refuses exactly what an unpack refuses. Its memory grows with the names
- * (the heap watch bounds it); an unpack's does not.
+ * The disk's calls with no content and no times written: every name is
+ * made as an unpack makes it (empty files, folders 0700), so the kernel
+ * answers every call exactly as it does for the real tree, at one inode per
+ * name and no file data (`checkArchive`'s throwaway tree).
  */
-export class MemTreeFs implements TreeFs {
-  readonly #nodes = new Map<string, MemNode>()
-  readonly #fds = new Map<number, bigint>()
-  #ino = 1n
-  #fd = 1
-
-  constructor (root: string) {
-    this.#nodes.set(root, { dir: true, mode: 0o700, ino: this.#ino++ })
-  }
-
-  /** ENOENT or ENOTDIR for a name whose parent is missing or not a folder; undefined when it can be made. */
-  #parentError (key: string): string | undefined {
-    const slash = key.lastIndexOf('/')
-    const parent = this.#nodes.get(key.slice(0, slash))
-    if (parent !== undefined) return parent.dir ? undefined : 'ENOTDIR'
-    // missing: ENOTDIR when some ancestor is a file, as the kernel says
-    for (let at = key.lastIndexOf('/', slash - 1); at > 0; at = key.lastIndexOf('/', at - 1)) {
-      const up = this.#nodes.get(key.slice(0, at))
-      if (up !== undefined) return up.dir ? 'ENOENT' : 'ENOTDIR'
-    }
-    return 'ENOENT'
-  }
-
-  #make (path: Buffer, node: MemNode): void {
-    const key = path.toString('latin1')
-    if (this.#nodes.has(key)) throw fsError('EEXIST', path)
-    const er = this.#parentError(key)
-    if (er !== undefined) throw fsError(er, path)
-    this.#nodes.set(key, node)
-  }
-
-  mkdir (path: Buffer): void {
-    this.#make(path, { dir: true, mode: 0o700, ino: this.#ino++ })
-  }
-
-  create (path: Buffer, mode: number): number {
-    const ino = this.#ino++
-    this.#make(path, { dir: false, mode, ino })
-    const fd = this.#fd++
-    this.#fds.set(fd, ino)
-    return fd
-  }
-
-  write (): void {}
-  setTime (): void {}
-
-  close (fd: number): void {
-    this.#fds.delete(fd)
-  }
-
-  lstat (path: Buffer): TreeStat | undefined {
-    const key = path.toString('latin1')
-    const node = this.#nodes.get(key)
-    if (node === undefined) {
-      if (this.#parentError(key) === 'ENOTDIR') throw fsError('ENOTDIR', path)
-      return undefined
-    }
-    return { isDirectory: () => node.dir, mode: node.mode }
-  }
-
-  ino (path: Buffer): bigint {
-    const node = this.#nodes.get(path.toString('latin1'))
-    if (node === undefined) throw fsError('ENOENT', path)
-    return node.ino
-  }
-
-  fino (fd: number): bigint {
-    return this.#fds.get(fd) ?? 0n
-  }
-
-  link (existing: Buffer, path: Buffer): void {
-    const from = this.#nodes.get(existing.toString('latin1'))
-    if (from === undefined) throw fsError('ENOENT', existing)
-    this.#make(path, from)
-  }
-
-  unlink (path: Buffer): void {
-    const key = path.toString('latin1')
-    const node = this.#nodes.get(key)
-    if (node === undefined) throw fsError('ENOENT', path)
-    if (node.dir) throw fsError('EISDIR', path)
-    this.#nodes.delete(key)
-  }
+export const namesOnlyTreeFs: TreeFs = {
+  ...diskTreeFs,
+  write: () => {},
+  setTime: () => {},
 }

@@ -40,7 +40,7 @@ export interface WriterOptions {
   paxRaw: PaxRaw[]
   /** Where the meta records go (see ownership-records.ts). */
   spool: Pick<SpoolFile, 'append'>
-  /** The file-system calls (default: the disk; `MemTreeFs` checks without writing). */
+  /** The file-system calls (default: the disk; `namesOnlyTreeFs` writes no content). */
   fs?: TreeFs
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, lutimesSync, utimesSync } from 'node:fs'
+import { createReadStream, lutimesSync, statfsSync, utimesSync } from 'node:fs'
 import { mkdir, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -20,7 +21,9 @@ import { SpoolFile } from './spool-file.js'
 import { spoolServedNames } from './spool-served-names.js'
 import { DEFAULT_RESERVE_INODES, SpaceWatch, type SpaceReserve } from './space-watch.js'
 import { TarHeaderGuard } from './tar-header-guard.js'
-import { MemTreeFs } from './tree-fs.js'
+import { cleanStaleStaging, makeStagingDir } from './staging.js'
+import { namesOnlyTreeFs } from './tree-fs.js'
+import { removeTree } from './remove-tree.js'
 import { TreeWriter, type EntryHeader, type FileSink } from './tree-writer.js'
 
 export interface UnpackLimits {
@@ -74,7 +77,14 @@ export interface UnpackOptions {
 }
 
 /** What `checkArchive` needs: everything of an unpack but where it goes. */
-export type CheckArchiveOptions = Omit<UnpackOptions, 'dest' | 'backend' | 'reserve'>
+export type CheckArchiveOptions = Omit<UnpackOptions, 'dest' | 'backend'> & {
+  /**
+   * Where the check makes its throwaway tree of empty files (one inode per
+   * name, removed afterwards): the store's tmp when there is a store;
+   * default the OS temp folder (TMPDIR). `reserve` is kept free there.
+   */
+  scratchDir?: string
+}
 
 export interface CheckArchiveResult {
   /** Names the unpack would make (the tree root and implicit folders included). */
@@ -137,8 +147,12 @@ interface EntriesRead {
   meter: ProgressMeter
 }
 
-/** Where `readEntries` writes: the staging tree and its meta spool, watched for space; or nowhere (a check). */
-type EntriesTarget = { kind: 'disk', tree: string, backend: Backend, spool: SpoolFile, space: SpaceWatch } | { kind: 'check' }
+/**
+ * Where `readEntries` writes: the staging tree and its meta spool, watched
+ * for space; or (a check) a throwaway tree of names only, with no content,
+ * times or meta records.
+ */
+type EntriesTarget = { kind: 'disk', tree: string, backend: Backend, spool: SpoolFile, space: SpaceWatch } | { kind: 'check', tree: string, space: SpaceWatch }
 
 /**
  * The whole read side of an unpack, for `unpackBuild` and `checkArchive`
@@ -167,10 +181,10 @@ const readEntries = async (opts: CheckArchiveOptions, target: EntriesTarget): Pr
 
   const guard = new TarHeaderGuard(tarball, limits)
   const now = Math.floor(Date.now() / 1000)
-  const space = target.kind === 'disk' ? target.space : undefined
+  const { space } = target
   const writer = target.kind === 'disk'
     ? new TreeWriter({ root: target.tree, backend: target.backend, limits, now, paxRaw: guard.paxRaw, spool: target.spool })
-    : new TreeWriter({ root: '/check', backend: 'fake-super', limits, now, paxRaw: guard.paxRaw, spool: { append: () => {} }, fs: new MemTreeFs('/check') })
+    : new TreeWriter({ root: target.tree, backend: 'fake-super', limits, now, paxRaw: guard.paxRaw, spool: { append: () => {} }, fs: namesOnlyTreeFs })
   const heap = new HeapWatch(opts.build === undefined ? tarball : `build ${opts.build} (${tarball})`)
   const md5 = createHash('md5')
   const meter = new ProgressMeter({ step: 'unpack', bytesTotal: size, onProgress: opts.onProgress, ...(opts.build === undefined ? {} : { build: opts.build }) })
@@ -203,7 +217,7 @@ const readEntries = async (opts: CheckArchiveOptions, target: EntriesTarget): Pr
     try {
       heap.entry(entries)
       // the store's reserve, before anything of this entry is made
-      space?.charge(h.type === 'file' ? h.size : 0, inodesOf(h.name))
+      space.charge(h.type === 'file' && target.kind === 'disk' ? h.size : 0, inodesOf(h.name))
       file = writer.begin(h as unknown as EntryHeader)
     } catch (er) {
       fail(er)
@@ -269,16 +283,35 @@ const inodesOf = (name: string): number => {
   return n
 }
 
+/** Prefix of checkArchive's throwaway folders (PREFIX.PID.XXXXXX, see staging.ts). */
+export const CHECK_SCRATCH_PREFIX = 'xs-rsync-check'
+
 /**
  * Run a tarball through the whole unpack path (decoder, header guard, every
- * entry check and limit, md5) writing nothing: the tree writer works on an
- * index in memory (MemTreeFs) instead of the disk, so no store is needed.
- * What passes here unpacks on any store with room for it (`ingest --check`,
- * prepare-stick's read-back at the NOC).
+ * entry check and limit, md5) without unpacking it: the same tree writer
+ * makes every name on disk as an unpack would, but as empty files (no
+ * content, times or ownership), in a throwaway folder under `scratchDir`
+ * that is removed however the check ends (and, left by a killed check, by
+ * the next one). The kernel answers every call as it does for the real
+ * tree, and memory does not grow with the entries. What passes here unpacks
+ * on any store with room for it (`ingest --check`, prepare-stick's
+ * read-back at the NOC). Needs one free inode per name (and a block per
+ * folder) in `scratchDir`, above `reserve`.
  */
 export const checkArchive = async (opts: CheckArchiveOptions): Promise<CheckArchiveResult> => {
+  const scratchDir = resolve(opts.scratchDir ?? tmpdir())
+  const log = opts.log ?? silentLog
+  await cleanStaleStaging(scratchDir, log, CHECK_SCRATCH_PREFIX).catch(() => {})
+  const scratch = await makeStagingDir(scratchDir, CHECK_SCRATCH_PREFIX).catch((er: unknown) => {
+    throw new XsError('E_IO', `${scratchDir}: cannot make the check's throwaway folder there: ${(er as Error).message}`, { path: scratchDir, cause: er })
+  })
   try {
-    const { writer, md5, warnings, meter } = await readEntries(opts, { kind: 'check' })
+    const tree = join(scratch, 'tree')
+    await mkdir(tree, { mode: 0o700 })
+    const reserve = { bytes: opts.reserve?.bytes ?? DEFAULT_CONFIG.reserveBytes, inodes: opts.reserve?.inodes ?? DEFAULT_RESERVE_INODES }
+    const what = opts.build === undefined ? opts.tarball : `build ${opts.build}`
+    const space = new SpaceWatch(scratch, reserve, what, statfsSync, `the check's throwaway tree of empty files in ${scratchDir}`)
+    const { writer, md5, warnings, meter } = await readEntries(opts, { kind: 'check', tree, space })
     meter.finish()
     return { entries: writer.names, md5, warnings }
   } catch (er) {
@@ -287,6 +320,8 @@ export const checkArchive = async (opts: CheckArchiveOptions): Promise<CheckArch
       throw reason instanceof XsError ? reason : new XsError('E_INTERNAL', `checking ${opts.tarball} was aborted`, { path: opts.tarball, cause: reason })
     }
     throw await preferChecksumError(opts, archiveError(opts.tarball, er))
+  } finally {
+    await removeTree(scratch)
   }
 }
 

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { readdirSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkArchive, unpackBuild } from '../src/unpack.js'
 import { compressBytes, compressFile, makeTreeTar, paxRecords, rawTar, type RawEntry } from './lib/make-archive.js'
@@ -67,4 +68,32 @@ t.test('a real OS-like tree passes the check with its md5; a wrong md5 is E_CHEC
   t.match(r, { md5: /^[0-9a-f]{32}$/, warnings: [] })
   t.ok(r.entries > 10)
   await t.rejects(checkArchive({ tarball, expectedMd5: '0'.repeat(32) }), { code: 'E_CHECKSUM' })
+})
+
+t.test('the check makes its names in a throwaway folder of scratchDir and removes it, passed or refused', async (t) => {
+  const scratchDir = join(dir, 'scratch')
+  mkdirSync(scratchDir)
+  const ended = spawnSync('true')
+  const stale = `xs-rsync-check.${ended.pid ?? 0}.Zz9yX8`
+  mkdirSync(join(scratchDir, stale, 'tree', 'etc'), { recursive: true })
+  writeFileSync(join(scratchDir, 'other.1.abcdef'), '')
+  const seen: string[] = []
+  // the folder exists while the entries are read: look at it from a progress event
+  const onProgress = (): void => { seen.push(...readdirSync(scratchDir).filter((n) => n.startsWith('xs-rsync-check.') && n !== stale)) }
+  const good = xz(rawTar([file('a/b'), { name: 'l', type: '2', linkname: 'a/b' }]))
+  const r = await checkArchive({ tarball: good, scratchDir, reserve: { bytes: 0, inodes: 0 }, onProgress })
+  t.equal(r.entries, 4, 'the root, a, a/b and l')
+  t.match(seen[0], /^xs-rsync-check\.\d+\.[A-Za-z0-9]{6}$/, 'made in scratchDir')
+  t.same(readdirSync(scratchDir), ['other.1.abcdef'], 'removed, with the one a killed check left; nothing else touched')
+  await t.rejects(checkArchive({ tarball: xz(rawTar([file('f'), file('f/x')])), scratchDir, reserve: { bytes: 0, inodes: 0 } }), { code: 'E_ARCHIVE_UNSAFE' })
+  t.same(readdirSync(scratchDir), ['other.1.abcdef'], 'removed after a refusal')
+})
+
+t.test('a scratch folder without room is E_NO_SPACE naming the throwaway tree, not the archive', async (t) => {
+  const scratchDir = join(dir, 'scratch2')
+  mkdirSync(scratchDir)
+  const er = await checkArchive({ tarball: xz(rawTar([file('a')])), scratchDir, reserve: { bytes: 0, inodes: Number.MAX_SAFE_INTEGER } })
+    .then(() => undefined, (e: Error) => e)
+  t.match(er, { code: 'E_NO_SPACE', message: /the check's throwaway tree of empty files in .*scratch2 ran out of free inodes/ })
+  t.same(readdirSync(scratchDir), [])
 })
