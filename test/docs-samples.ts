@@ -5,13 +5,19 @@
 // prints. In a shown line, "..." stands for any text (times, sizes, rates).
 // Paths the docs use (/media/usb, /library/xs-rsync, /etc/xs-rsync/keys...)
 // are the sandbox's; 40-hex fingerprints are shown as FPR.
+// The admin guide's syslog excerpts ("syslog sample SCENE" blocks) are checked
+// the same way against /var/log/user.log lines of real runs (a real rsyslogd,
+// sticks on loop devices): every line shown must be a line of that run, in
+// order, once times, numbers, hashes and random names are set aside.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sampleEntries, writeSampleBuild } from '../packages/xs-rsync/src/demo/sample-build.js'
 import { XS_BIN } from './lib/xs-cli.js'
+import { startRsyslog } from './lib/rsyslog.js'
+import { attachLoop, ext4ImageOf } from './lib/stick-image.js'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 
@@ -178,3 +184,103 @@ for (const doc of DOCS) {
   })
 }
 
+
+/** The "syslog sample SCENE" blocks of a markdown text: scene -> shown lines. Pure. */
+export const parseSyslogSamples = (markdown: string): Map<string, string[]> => {
+  const out = new Map<string, string[]>()
+  let scene: string | undefined
+  for (const text of markdown.split('\n')) {
+    if (scene === undefined) {
+      scene = /^```syslog sample (\S+)\s*$/.exec(text)?.[1]
+      if (scene !== undefined) out.set(scene, [])
+    } else if (text.startsWith('```')) {
+      scene = undefined
+    } else if (text.trim() !== '') {
+      out.get(scene)?.push(text)
+    }
+  }
+  return out
+}
+
+/**
+ * A syslog line (doc: "Nov 26 11:10:58 HOST TAG[PID]: MSG"; test rsyslogd:
+ * "user.LEVEL TAG[PID]: MSG") as "TAG: MSG" with what differs between runs
+ * set aside: fingerprints, hashes, mount folders, loop numbers, the host in
+ * rsync URLs, then every number. Pure.
+ */
+export const logLineKey = (line: string): string | undefined => {
+  const m = /^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d \S+|user\.\w+) (xs-rsyncd?)\[\d+\]: (.*)$/.exec(line)
+  if (m === null) return undefined
+  const msg = (m[2] ?? '')
+    .replace(/\b[0-9A-F]{40}\b/g, 'FPR').replace(/\b[0-9a-f]{32,64}\b/g, 'HASH')
+    .replace(/\/run\/xs-rsync\/[^/\s]+/g, '/run/xs-rsync/MOUNT').replace(/rsync:\/\/[^/\s]+\//g, 'rsync://HOST/')
+    .replace(/\d+(\.\d+)?/g, 'N')
+  return `${m[1] ?? ''}: ${msg}`
+}
+
+t.test('parseSyslogSamples and logLineKey (table)', async (t) => {
+  t.same([...parseSyslogSamples(['```syslog sample a', 'l1', '', 'l2', '```', '```', 'x', '```'].join('\n'))], [['a', ['l1', 'l2']]])
+  const cases: Array<[string, string | undefined]> = [
+    ['Nov 26 11:10:58 schoolserver xs-rsync[26383]: [1/8] Finding the builds on /dev/loop0', 'xs-rsync: [N/N] Finding the builds on /dev/loopN'],
+    ['user.notice xs-rsync[7]: [1/8] Finding the builds on /dev/loop12', 'xs-rsync: [N/N] Finding the builds on /dev/loopN'],
+    ['Nov  6 01:02:03 h xs-rsync[1]: Mounted /dev/loop0 at /run/xs-rsync/loop0-U3pwAs', 'xs-rsync: Mounted /dev/loopN at /run/xs-rsync/MOUNT'],
+    ['user.info xs-rsyncd[9]: DONE: 45 (rsync://vm/build-45) by B48A7B4283F77201C63EFE358C15F03D6F4F4DED', 'xs-rsyncd: DONE: N (rsync://HOST/build-N) by FPR'],
+    ['some other line', undefined],
+  ]
+  for (const [line, want] of cases) t.equal(logLineKey(line), want, line)
+})
+
+t.test('docs/admin-guide.md: every syslog excerpt is lines of a real run', async (t) => {
+  const shown = parseSyslogSamples(readFileSync(join(REPO, 'docs/admin-guide.md'), 'utf8'))
+  const sb = await makeSandbox(t.testdir({}))
+  PRELUDES['docs/admin-guide.md']?.(sb)
+  const conf = join(sb.dir, 'xs-rsync.conf')
+  const rs = await startRsyslog(t, sb.dir)
+  const env = { ...sb.env }
+  delete env.INVOCATION_ID
+  delete env.JOURNAL_STREAM
+  const xs = (...args: string[]): string => {
+    const r = spawnSync(process.execPath, [XS_BIN, ...args, '--config', conf, '--syslog-socket', rs.socket], { cwd: sb.cwd, env, encoding: 'utf8', timeout: 300_000 })
+    return r.stderr
+  }
+  t.match(xs('keys', 'add', 'noc.asc'), /Added trusted NOC key/)
+  /** The user.log lines a step adds (up to its final line). */
+  const runScene = async (step: () => void): Promise<string[]> => {
+    const before = rs.lines().length
+    step()
+    return (await rs.waitFor((l) => l.slice(before).some((x) => /: (DONE|FAILED): /.test(x)))).slice(before)
+  }
+  const stick = attachLoop(t, ext4ImageOf(join(sb.dir, 'stick.img'), join(sb.dir, 'media', 'usb'), { label: 'NOCSTICK' }))
+  await writeSampleBuild(join(sb.cwd, 'builds'), '46')
+  const altered = join(sb.dir, 'media', 'usb46')
+  mkdirSync(altered)
+  t.match(xs('prepare-stick', '--out', altered, '--sign-key', join(sb.dir, 'noc', `${madeNocKey(sb)}.secret.asc`), 'builds/os46-tree.tar.bz2'), /DONE: /)
+  appendFileSync(join(altered, 'xs-xobuilds', 'os46-tree.tar.bz2'), 'altered after signing')
+  const alteredStick = attachLoop(t, ext4ImageOf(join(sb.dir, 'stick46.img'), altered, { label: 'NOCSTICK' }))
+  const scenes: Record<string, () => Promise<string[]>> = {
+    'new-stick': () => runScene(() => { xs('ingest', stick) }),
+    'same-stick': () => runScene(() => { xs('ingest', stick) }),
+    'altered-stick': () => runScene(() => { xs('ingest', alteredStick) }),
+  }
+  t.same([...shown.keys()], Object.keys(scenes), 'the guide shows these runs, in this order')
+  for (const [scene, run] of Object.entries(scenes)) {
+    const real = await run()
+    let text = real.join('\n')
+    for (const [doc, path] of [...sb.paths, ['/run/xs-rsync', join(sb.dir, 'mnt')] as [string, string]].sort((a, b) => b[1].length - a[1].length)) text = text.split(path).join(doc)
+    const keys = text.split('\n').map(logLineKey)
+    let at = 0
+    let missing: string | undefined
+    for (const l of shown.get(scene) ?? []) {
+      const i = keys.indexOf(logLineKey(l), at)
+      if (i < 0) {
+        missing = l
+        break
+      }
+      at = i + 1
+    }
+    t.equal(missing, undefined, `${scene}: the guide's lines are lines of the real run, in order\n--- the real run ---\n${text}`)
+  }
+})
+
+const madeNocKey = (sb: Sandbox): string =>
+  readdirSync(join(sb.dir, 'noc')).find((n) => n.endsWith('.secret.asc'))?.replace('.secret.asc', '') ?? ''
