@@ -2,12 +2,18 @@ import { XsError } from '@xs-rsync/core'
 import type { BuildRecord } from './build-record.js'
 
 /**
- * The series a build belongs to: its NAME without the last run of digits
- * (os883 and os884 are series "os"; 44 and 45 are one series ""; xo4-13.2.9
- * and xo4-13.2.10 are "xo4-13.2."). Prune never removes the newest build of
- * a series. Pure.
+ * The series a build belongs to: its NAME without its version number, the
+ * longest run of digits and dots in it (on a tie, the last). So os883 and
+ * os884 are one series ("os"), 13.2.10-xo4 and 13.2.11-xo4 another ("-xo4",
+ * not 13.2.10-xo1's "-xo1": another laptop model), 32014o4 and 32015o4
+ * another ("o4"), 44 and 45 another (""). Prune never removes the newest
+ * build of a series. Pure.
  */
-export const buildSeries = (name: string): string => name.replace(/\d+(?=\D*$)/, '')
+export const buildSeries = (name: string): string => {
+  let best: RegExpExecArray | undefined
+  for (const m of name.matchAll(/\d+(?:\.\d+)*/g)) if (best === undefined || m[0].length >= best[0].length) best = m as RegExpExecArray
+  return best === undefined ? name : name.slice(0, best.index) + name.slice(best.index + best[0].length)
+}
 
 /** When a build came to this server: its ingest, else its (last) publish. */
 export const arrivedAt = (rec: BuildRecord): string => {

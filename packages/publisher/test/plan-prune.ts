@@ -9,8 +9,13 @@ const rec = (name: string, day: number, extra: Partial<BuildRecord> = {}): Build
   publishedAt: `2026-01-${String(day).padStart(2, '0')}T00:00:00.000Z`, ...extra,
 })
 
-t.test('buildSeries: the name without its last digit run', async (t) => {
-  const cases: [string, string][] = [['44', ''], ['os883', 'os'], ['os884', 'os'], ['xo4-13.2.10', 'xo4-13.2.'], ['13.2.10-xo4', '13.2.10-xo'], ['nightly', 'nightly']]
+t.test('buildSeries: the name without its version (the longest run of digits and dots)', async (t) => {
+  const cases: [string, string][] = [
+    ['44', ''], ['os883', 'os'], ['os884', 'os'], ['os1000', 'os'],
+    ['13.2.10-xo4', '-xo4'], ['13.2.11-xo4', '-xo4'], ['13.2.10-xo1', '-xo1'], ['xo4-13.2.10', 'xo4-'],
+    ['32014o4', 'o4'], ['32015o4', 'o4'], ['21021o1', 'o1'],
+    ['a1b2', 'a1b'], ['nightly', 'nightly'],
+  ]
   for (const [name, want] of cases) t.equal(buildSeries(name), want, name)
 })
 
@@ -29,6 +34,9 @@ t.test('which builds go', async (t) => {
     ['keep 0: never the newest of a series', three, { keep: 0 }, ['44', '45'], { over: 1 }],
     ['keep more than there are: nothing', three, { keep: 5 }, [], {}],
     ['series: xo7 is the newest (only) of its series', mixed, { keep: 1 }, ['os1', 'os2'], { over: 1 }],
+    ['OLPC release names: one series per laptop model', [rec('13.2.10-xo4', 1), rec('13.2.10-xo1', 2), rec('13.2.11-xo4', 3), rec('13.2.11-xo1', 4)],
+      { keep: 0 }, ['13.2.10-xo4', '13.2.10-xo1'], { over: 2 }],
+    ['OLPC build numbers: 32014o4 before 32015o4', [rec('32014o4', 1), rec('32015o4', 2)], { keep: 0 }, ['32014o4'], { over: 1 }],
     ['free: already enough', three, { free: 100 * MB, freeNow: 200 * MB }, [], {}],
     ['free: one build (500 MB) is enough', three, { free: 600 * MB, freeNow: 200 * MB }, ['44'], {}],
     ['free: two needed', three, { free: 1000 * MB, freeNow: 200 * MB }, ['44', '45'], {}],
