@@ -275,11 +275,14 @@ export const crashCampaign = async (opts: CampaignOptions): Promise<CampaignFigu
     /** What laptops get now: build -> version label; problems listed. */
     const served = async (where: string, problems: string[]): Promise<Record<string, string>> => {
       const out: Record<string, string> = {}
+      // A run killed while its flock(1) helper ran leaves the helper holding the
+      // lock until it exits (packages/core/test/job-lock.ts): under heavy load
+      // that can outlast the run's own exit. Stuck means not free within 10 s.
       try {
-        const lock = await acquireLock(layout.lock, { wait: false })
+        const lock = await acquireLock(layout.lock, { wait: true, timeoutSeconds: 10 })
         await lock.release()
       } catch (er) {
-        problems.push(`${where}: the store lock is not free: ${(er as Error).message}`)
+        problems.push(`${where}: the store lock is not free within 10 s: ${(er as Error).message}`)
       }
       let modules: string[]
       try {

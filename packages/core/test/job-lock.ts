@@ -1,5 +1,6 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { acquireLock } from '../src/job-lock.js'
 
@@ -46,4 +47,45 @@ t.test('waiting stops when the signal aborts', async (t) => {
   const b = await acquireLock(p, { wait: false })
   t.pass('the lock is free again after the aborted wait')
   await b.release()
+})
+
+// The crash campaign once found the lock held just after a kill, under heavy
+// load. Children never inherit the lock file (libuv opens it O_CLOEXEC); the
+// one other holder is the flock(1) helper, which takes the lock on our file
+// description and exits. Killed while the helper runs, the holder leaves the
+// helper holding the lock until it exits: for as long as the helper takes
+// to be scheduled (strace stretches that here to 1.5 s). Then it is free.
+const haveStrace = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0
+t.test('killed while its flock(1) helper runs: held until the helper exits, then free', { skip: haveStrace ? false : 'no strace' }, async (t) => {
+  const dir = t.testdir({})
+  const p = join(dir, 'lock')
+  const src = new URL('../src/job-lock.ts', import.meta.url).href
+  const tracer = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=flock', '-e', 'inject=flock:delay_exit=1500000',
+    process.execPath, '--import=tsx', '--input-type=module', '-e',
+    `const { acquireLock } = await import(${JSON.stringify(src)}); await acquireLock(${JSON.stringify(p)}, { wait: false }); setTimeout(() => {}, 60000)`],
+  { stdio: 'ignore' })
+  const traced = new Promise((r) => tracer.once('close', r))
+  const childOf = (pid: number | undefined, name: string): number | undefined => {
+    const r = spawnSync('pgrep', ['-P', String(pid), '-x', name], { encoding: 'utf8' })
+    return r.status === 0 ? Number(r.stdout.trim().split('\n')[0]) : undefined
+  }
+  let node: number | undefined
+  let helper: number | undefined
+  for (let i = 0; i < 600 && helper === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    node ??= childOf(tracer.pid, 'node')
+    if (node !== undefined) helper = childOf(node, 'flock')
+  }
+  t.ok(helper, 'the flock(1) helper is running')
+  // let it take the lock (its flock(2) is delayed on the way out), then kill the holder
+  await new Promise((r) => setTimeout(r, 300))
+  process.kill(node!, 'SIGKILL')
+  for (let i = 0; i < 200 && existsSync(`/proc/${node}/stat`) && !readFileSync(`/proc/${node}/stat`, 'utf8').includes(') Z'); i++) {
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  await t.rejects(acquireLock(p, { wait: false }), { code: 'E_LOCKED' }, 'still held by the helper just after the kill')
+  const l = await acquireLock(p, { wait: true, timeoutSeconds: 10 })
+  t.pass('free once the helper has exited: never stuck')
+  await l.release()
+  await traced
 })
