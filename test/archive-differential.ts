@@ -3,13 +3,14 @@
 // every format it writes, unpacked by xs-rsync (fake-super), served by a real
 // rsync daemon and pulled as root with `rsync -aH --numeric-ids`, compared
 // name by name (type, permissions, owner, device, content or link target,
-// hardlink groups, mtime to the microsecond).
+// hardlink groups, mtime to the nanosecond, symlinks' too); the archive with
+// nanosecond times also served by the fakeroot backend.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkArchive, unpackBuild } from '../packages/publisher/src/unpack.js'
-import { gnuExtract, pullFakeSuper, readExtracted, treeDiff, type Seen } from './lib/gnu-tar-compare.js'
+import { gnuExtract, pullFakeroot, pullFakeSuper, readExtracted, treeDiff, type Seen } from './lib/gnu-tar-compare.js'
 
 const dir = t.testdir({})
 const sh = (script: string): string => execFileSync('bash', ['-euc', script], { cwd: dir, encoding: 'utf8' })
@@ -46,6 +47,18 @@ ln $f/deep/$(printf 'd%.0s' {1..150})/$(printf 'e%.0s' {1..150})/$(printf 'n%.0s
 echo nl > "$f/new"$'\\n'"line"; echo latin > "$f/latin"$'\\xff\\xfe'; echo sp > "$f/with space"
 echo big-ids > $f/big-ids; chown 3000000000:3000000001 $f/big-ids
 touch -d @1500000000.123456 $f/fraction
+# nanosecond times (GNU tar --format=posix keeps them) on every kind of name, set last (folders too)
+n=ns; mkdir -p $n/etc/sub $n/bin
+echo a > $n/etc/file; echo b > $n/bin/prog; chmod 755 $n/bin/prog; ln $n/bin/prog $n/bin/prog-hardlink
+ln -s ../etc/file $n/bin/rel-link; ln -s /nowhere $n/etc/dangling; mkfifo $n/etc/fifo
+echo same1 > $n/etc/same1; echo same2 > $n/etc/same2; echo us > $n/etc/micro; echo neg > $n/etc/neg-fraction
+echo whole > $n/etc/whole
+touch -d @1796607276.123456789 $n/etc/file; touch -d @1796607276.000000001 $n/bin/prog
+touch -h -d @1700000000.999999999 $n/bin/rel-link; touch -h -d @1600000000.5 $n/etc/dangling
+touch -d @1500000000.25 $n/etc/fifo; touch -d @1796607276.123456789 $n/etc/same1 $n/etc/same2
+touch -d @1796607276.653452 $n/etc/micro; touch -d @-1.123456789 $n/etc/neg-fraction; touch -d @1700000000 $n/etc/whole
+touch -d @1234567890.987654321 $n/etc/sub; touch -d @1234567891.000000007 $n/etc; touch -d @1234567892.1 $n/bin
+touch -d @1234567893.333333333 $n
 dd if=/dev/zero of=$f/../sparse-src bs=1 count=0 seek=4M status=none; echo end >> $f/../sparse-src
 `)
 
@@ -57,6 +70,8 @@ interface Case {
   refuse?: RegExp
   /** The archive has no entry for its top folder: its mtime is the time of extraction on both sides. */
   noRoot?: true
+  /** Unpacked for the fakeroot backend and served under `fakeroot -i` (default: fake-super). */
+  fakeroot?: true
 }
 
 const cases: Case[] = [
@@ -65,6 +80,8 @@ const cases: Case[] = [
   { name: 'pax, full tree (ns times, atime/ctime records, hdrcharset for a latin1 name)', make: '--format=pax -C full .' },
   { name: 'pax with a global header holding a comment (as git archive writes)', make: '--format=pax --pax-option=comment=made-by-the-noc -C full .' },
   { name: 'ustar, plain tree', make: '--format=ustar -C plain .' },
+  { name: 'posix, nanosecond times on files, folders, symlinks, hardlinks, a fifo (fake-super)', make: '--format=posix -C ns .' },
+  { name: 'posix, nanosecond times on files, folders, symlinks, hardlinks, a fifo (fakeroot)', make: '--format=posix -C ns .', fakeroot: true },
   { name: 'gnu with --numeric-owner and ./-less names', make: '--format=gnu --numeric-owner -C plain etc bin dev', noRoot: true },
   { name: 'pax global header that sets uid for every entry', make: '--format=pax --pax-option=uid=77 -C plain .', refuse: /pax global header that sets "uid"/ },
   { name: 'GNU sparse, old GNU format', make: '--format=gnu --sparse -C . sparse-src', refuse: /is a GNU sparse file \(the old GNU format\)/ },
@@ -84,7 +101,7 @@ for (const c of cases) {
     const g = gnuExtract(tarFile, gnuDir)
     t.equal(g.status, 0, `GNU tar extracts it: ${g.stderr}`)
     const dest = join(dir, `xs${id}`)
-    const verdict = await unpackBuild({ tarball, dest, backend: 'fake-super', reserve: { bytes: 0, inodes: 0 } })
+    const verdict = await unpackBuild({ tarball, dest, backend: c.fakeroot === true ? 'fakeroot' : 'fake-super', reserve: { bytes: 0, inodes: 0 } })
       .then((r) => r, (e: unknown) => e as Error)
     const check = await checkArchive({ tarball }).then(() => 'accepted', (e: { code: string, message: string }) => `${e.code}: ${e.message}`)
     if (c.refuse !== undefined) {
@@ -99,28 +116,37 @@ for (const c of cases) {
     }
     t.equal(check, 'accepted', 'ingest --check accepts it too')
     const pulled = join(dir, `pulled${id}`)
-    const p = await pullFakeSuper(verdict.root, pulled, dir)
+    const p = c.fakeroot === true ? await pullFakeroot(verdict.root, verdict.ownership, pulled, dir) : await pullFakeSuper(verdict.root, pulled, dir)
     t.equal(p.status, 0, `rsync -aH --numeric-ids pulls it as root: ${p.stderr}`)
     const want = readExtracted(gnuDir)
     t.ok(want.size > 10, `GNU tar made ${want.size} names`)
     const got = readExtracted(pulled)
-    if (c.noRoot === true) for (const tree of [want, got]) tree.set('', { ...tree.get('') as Seen, mtimeUs: 0n })
+    if (c.noRoot === true) for (const tree of [want, got]) tree.set('', { ...tree.get('') as Seen, mtimeNs: 0n })
     t.same(treeDiff(want, got), [], 'the pulled tree is what GNU tar extracts, name by name')
   })
 }
 
 t.test('the trees hold what the comparison needs', async (t) => {
   const full = readExtracted(join(dir, 'gnu0'))
-  const show = (p: string): string | undefined => full.get(p)?.mtimeUs.toString()
-  t.equal(show('old-1969'), String(-86400n * 1000000n), 'a negative mtime')
-  t.equal(show('minus-one'), String(-1000000n), 'mtime -1 (tar-stream alone reads it as 0)')
-  t.equal(show('year-2100'), String(4102444800n * 1000000n), 'a far-future mtime')
+  const show = (p: string): string | undefined => full.get(p)?.mtimeNs.toString()
+  t.equal(show('old-1969'), String(-86400n * 1000000000n), 'a negative mtime')
+  t.equal(show('minus-one'), String(-1000000000n), 'mtime -1 (tar-stream alone reads it as 0)')
+  t.equal(show('year-2100'), String(4102444800n * 1000000000n), 'a far-future mtime')
   t.equal(full.get('dev/big')?.type, 'char')
   t.equal(full.get('big-ids')?.owner, '3000000000:3000000001')
   t.equal(full.get('bin/tool2')?.link, 'bin/tool', 'hardlink groups')
   t.ok([...full.keys()].some((p) => p.length > 500), 'a path over 500 bytes')
   t.ok(readExtracted(join(dir, 'gnu2')).has('latin\xff\xfe'), 'a name that is not UTF-8, in the pax archive too')
   t.ok(readExtracted(join(dir, 'gnu2')).has('new\nline'), 'a name with a newline')
+  const ns = readExtracted(join(dir, `gnu${cases.findIndex((c) => c.fakeroot === true)}`))
+  const nsOf = (p: string): string | undefined => ns.get(p)?.mtimeNs.toString()
+  t.equal(nsOf('etc/file'), '1796607276123456789', 'a file time with nanoseconds')
+  t.equal(nsOf('bin/prog-hardlink'), '1796607276000000001', 'a hardlink with it')
+  t.equal(nsOf('bin/rel-link'), '1700000000999999999', 'a symlink time with nanoseconds')
+  t.equal(nsOf('etc/sub'), '1234567890987654321', 'a folder time with nanoseconds')
+  t.equal(nsOf(''), '1234567893333333333', 'the top folder too')
+  t.equal(nsOf('etc/neg-fraction'), '-1123456789', 'a negative time with nanoseconds')
+  t.equal(nsOf('etc/micro'), '1796607276653452000', 'a microsecond time that Node sets 1 µs early')
 })
 
 t.test('an archive without its end-of-archive blocks: GNU tar extracts it silently, xs-rsync refuses it (docs/security.md)', async (t) => {

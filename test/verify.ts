@@ -3,6 +3,7 @@
 // odd names); every kind of change made on disk afterwards is found and
 // listed, with exit status 19 (E_TREE_DIFFERS), without the stick. And its
 // memory does not grow with the build: 60,000 entries under a 48 MB heap.
+// Times are compared to the nanosecond (GNU tar --format=posix keeps them).
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { appendFileSync, chmodSync, copyFileSync, mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs'
@@ -47,7 +48,7 @@ for (const backend of ['fake-super', 'fakeroot'] as Backend[]) {
     t.equal(r.status, 19, r.stderr)
     t.match(r.stderr, /FAILED: a published build differs from its archive: \d+ difference\(s\) between the served files and the archives: 44 \(\d+\)/)
     const out = r.stdout
-    t.match(out, /^44: "bin\/big" differs in time, content: expected f644 0:0 0,0 \d+ F 3000000:\w+, found f644 0:0 0,0 \d+ F 3000001:\w+$/m)
+    t.match(out, /^44: "bin\/big" differs in time, content: expected f644 0:0 0,0 \d+\.\d{9} F 3000000:\w+, found f644 0:0 0,0 \d+\.\d{9} F 3000001:\w+$/m)
     t.match(out, /^44: "etc" differs in time: /m, 'a folder whose contents were changed')
     t.match(out, /^44: "etc\/hostname" is missing/m)
     t.match(out, /^44: "etc\/added" is not in the archive/m)
@@ -60,6 +61,29 @@ for (const backend of ['fake-super', 'fakeroot'] as Backend[]) {
     const nope = xsRsync(config, ['verify', 'nope'])
     t.equal(nope.status, 28, 'E_NO_BUILD')
     t.match(nope.stderr, 'FAILED: no such build: there is no published build nope; the published builds are 44, 45. Check the name: "xs-rsync list" shows the published builds.')
+  })
+}
+
+for (const backend of ['fake-super', 'fakeroot'] as Backend[]) {
+  t.test(`${backend}: nanosecond times verify, and a time one nanosecond off is found`, async (t) => {
+    const dir = t.testdir({})
+    const config = testStore(dir, backend)
+    const src = join(dir, 'src')
+    spawnSync('bash', ['-euc', `mkdir -p "$0/etc"; echo a > "$0/etc/file"; ln "$0/etc/file" "$0/etc/hard"; ln -s file "$0/etc/link"
+      touch -d @1796607276.123456789 "$0/etc/file"; touch -h -d @-1.5 "$0/etc/link"; touch -d @1234567890.000000001 "$0/etc" "$0"`, src])
+    const tar = join(dir, 'ns.tar')
+    t.equal(spawnSync('tar', ['--format=posix', '-cf', tar, '-C', src, '.']).status, 0)
+    addPackedBuild(config, 'ns', 'ns', tar, 'xz')
+    let r = xsRsync(config, ['refresh'])
+    t.equal(r.status, 0, r.stderr)
+    r = xsRsync(config, ['verify'])
+    t.equal(r.status, 0, r.stdout + r.stderr)
+    const root = join(publishLayout(config.root).trees, (await listBuilds(config))[0]!.tree, 'root')
+    spawnSync('touch', ['-d', '@1796607276.123456788', join(root, 'etc', 'file')])
+    r = xsRsync(config, ['verify'])
+    t.equal(r.status, 19, r.stderr)
+    t.match(r.stdout, /^ns: "etc\/file" differs in time: expected f644 0:0 0,0 1796607276\.123456789 F 2:\w+, found f644 0:0 0,0 1796607276\.123456788 F /m)
+    t.equal(r.stdout.trim().split('\n').length, 1, 'that name alone (its hardlink is compared by inode)')
   })
 }
 
@@ -80,5 +104,5 @@ t.test('memory does not grow with the build: 60,000 entries verified under a 48 
   t.equal(r.status, 19, r.stderr.slice(-2000))
   const lines = r.stdout.trim().split('\n')
   t.equal(lines.length, 2, r.stdout)
-  t.match(lines, [/^many: "d7" differs in time: /, /^many: "d7\/9" is missing \(the archive has f644 0:0 0,0 \d+ F 0:/], 'the file and its folder, nothing else')
+  t.match(lines, [/^many: "d7" differs in time: /, /^many: "d7\/9" is missing \(the archive has f644 0:0 0,0 \d+\.\d{9} F 0:/], 'the file and its folder, nothing else')
 })

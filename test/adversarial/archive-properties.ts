@@ -69,11 +69,11 @@ t.test('any archive: what GNU tar extracts, or a clean refusal', async (t) => {
     const got = readExtracted(pulled)
     // folders the archive does not list (the top one, implicit parents): both sides make them at
     // extraction time (listed ones carry rawTar's 2020 mtime)
-    const nowUs = BigInt(Date.now()) * 1000n
-    const recent = (us: bigint | undefined): boolean => us !== undefined && us > nowUs - 600_000_000n
+    const nowNs = BigInt(Date.now()) * 1_000_000n
+    const recent = (ns: bigint | undefined): boolean => ns !== undefined && ns > nowNs - 600_000_000_000n
     for (const [p, w] of want) {
       const o = got.get(p)
-      if (w.type === 'dir' && o?.type === 'dir' && recent(w.mtimeUs) && recent(o.mtimeUs)) o.mtimeUs = w.mtimeUs
+      if (w.type === 'dir' && o?.type === 'dir' && recent(w.mtimeNs) && recent(o.mtimeNs)) o.mtimeNs = w.mtimeNs
     }
     const diff = treeDiff(want, got)
     if (diff.length > 0) throw new Error(`served differently from GNU tar:\n${diff.join('\n')}`)

@@ -12,8 +12,8 @@ export interface Seen {
   rdev: string
   /** sha1 of a file's bytes, a symlink's target, '' otherwise. */
   content: string
-  /** mtime in microseconds (xs-rsync restores to the microsecond; see docs/security.md). */
-  mtimeUs: bigint
+  /** mtime in nanoseconds, symlinks' too (GNU tar and xs-rsync restore nanoseconds; rsync serves them). */
+  mtimeNs: bigint
   /** Index of the name's hardlink group (first name of the inode, in path order). */
   link: string
 }
@@ -45,7 +45,7 @@ export const readExtracted = (dir: string): Map<string, Seen> => {
       owner: `${st.uid}:${st.gid}`,
       rdev: type === 'char' || type === 'block' ? String(st.rdev) : '0',
       content,
-      mtimeUs: type === 'symlink' ? 0n : st.mtimeNs / 1000n,
+      mtimeNs: st.mtimeNs,
       link,
     })
     if (type === 'dir') {
@@ -58,7 +58,7 @@ export const readExtracted = (dir: string): Map<string, Seen> => {
   return out
 }
 
-/** Differences between two extracted trees, one line each (mtimes may differ by 1 µs: double rounding). */
+/** Differences between two extracted trees, one line each (mtimes to the nanosecond). */
 export const treeDiff = (want: Map<string, Seen>, got: Map<string, Seen>): string[] => {
   const out: string[] = []
   for (const [p, w] of want) {
@@ -68,8 +68,7 @@ export const treeDiff = (want: Map<string, Seen>, got: Map<string, Seen>): strin
     for (const k of ['type', 'mode', 'owner', 'rdev', 'content', 'link'] as const) {
       if (w[k] !== g[k]) out.push(`${show}: ${k} ${g[k]}, GNU tar ${w[k]}`)
     }
-    const dt = w.mtimeUs - g.mtimeUs
-    if (dt > 1n || dt < -1n) out.push(`${show}: mtime ${g.mtimeUs} µs, GNU tar ${w.mtimeUs} µs`)
+    if (w.mtimeNs !== g.mtimeNs) out.push(`${show}: mtime ${g.mtimeNs} ns, GNU tar ${w.mtimeNs} ns`)
   }
   for (const p of got.keys()) if (!want.has(p)) out.push(`${JSON.stringify(Buffer.from(p, 'latin1').toString())}: extra`)
   return out
@@ -87,20 +86,35 @@ export const gnuExtract = (tarFile: string, dir: string): { status: number | nul
  * daemon and pull it as root with `rsync -aH --numeric-ids` into `dest`, as
  * a laptop does. Resolves with rsync's status and stderr.
  */
-export const pullFakeSuper = async (root: string, dest: string, work: string): Promise<{ status: number | null, stderr: string }> => {
+export const pullFakeSuper = async (root: string, dest: string, work: string): Promise<{ status: number | null, stderr: string }> =>
+  pullServed(root, dest, work, undefined)
+
+/**
+ * Serve `root` (an unpacked tree with its fakeroot save file `state`) from a
+ * real rsync daemon under `fakeroot -i STATE`, as xs-rsync's fakeroot backend
+ * does, and pull it as root with `rsync -aH --numeric-ids` into `dest`.
+ */
+export const pullFakeroot = async (root: string, state: string, dest: string, work: string): Promise<{ status: number | null, stderr: string }> =>
+  pullServed(root, dest, work, state)
+
+const pullServed = async (root: string, dest: string, work: string, fakerootState: string | undefined): Promise<{ status: number | null, stderr: string }> => {
   const port = await freePort()
   const conf = join(work, `rsyncd-${port}.conf`)
   writeFileSync(conf, [
     `port = ${port}`, 'address = 127.0.0.1', `pid file = ${work}/rsyncd-${port}.pid`, 'use chroot = no',
-    '[t]', `path = ${root}`, 'read only = yes', 'fake super = yes', 'uid = 0', 'gid = 0', 'numeric ids = yes', '',
+    '[t]', `path = ${root}`, 'read only = yes', ...(fakerootState === undefined ? ['fake super = yes'] : []), 'uid = 0', 'gid = 0', 'numeric ids = yes', '',
   ].join('\n'))
-  const daemon = spawn('rsync', ['--daemon', '--no-detach', '--config', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const rsyncd = ['rsync', '--daemon', '--no-detach', '--config', conf]
+  const [cmd, ...args] = fakerootState === undefined ? rsyncd : ['fakeroot', '-i', fakerootState, '--', ...rsyncd]
+  // its own process group: fakeroot's rsync and faked go with it (as serve.ts stops them)
+  const daemon = spawn(cmd!, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
+  const exited = new Promise((resolve) => daemon.once('exit', resolve))
   try {
     await waitForRsyncd(port, 20_000)
     const r = spawnSync('rsync', ['-aH', '--numeric-ids', '--timeout=60', `rsync://127.0.0.1:${port}/t/`, `${dest}/`], { encoding: 'utf8', timeout: 120_000 })
     return { status: r.status, stderr: r.stderr }
   } finally {
-    daemon.kill()
-    await new Promise((resolve) => daemon.once('exit', resolve))
+    try { process.kill(-daemon.pid!, fakerootState === undefined ? 'SIGTERM' : 'SIGINT') } catch { /* already gone */ }
+    await exited
   }
 }

@@ -15,8 +15,10 @@ export interface InodeMeta {
   gid: number
   devmajor: number
   devminor: number
-  /** Seconds since the epoch (may be fractional, from pax). */
+  /** Whole seconds since the epoch (toward minus infinity; may be negative). */
   mtime: number
+  /** Nanoseconds after `mtime` (pax times; absent = 0). Node cannot set them: see file-time.ts. */
+  mtimeNsec?: number
   /** Bytes of content (regular files only). */
   size: number
   /** security.capability xattr value (regular files, from pax SCHILY.xattr). */

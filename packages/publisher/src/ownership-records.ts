@@ -5,6 +5,7 @@ import type { InodeMeta } from './inode-meta.js'
  * NUL-terminated so that `sort -z` (C locale) joins them by inode:
  *
  *   meta record: INO(20 digits) "0" SEQ(12 digits) TAB mode uid gid major minor mtime size capability
+ *     (mtime: SEC, or SEC.NNNNNNNNN when it has nanoseconds: SEC + N/1e9, SEC toward minus infinity)
  *     what the archive said about the inode the writer made (or, for a
  *     directory listed again, its new metadata); the last one of an inode wins.
  *   name record: KEY(20 digits) "1" 12 zeros TAB converted dev ino nlink path
@@ -27,8 +28,11 @@ export interface NameRecord {
 
 const pad = (n: bigint | number, width: number): string => n.toString().padStart(width, '0')
 
+const renderMtime = (m: InodeMeta): string =>
+  m.mtimeNsec === undefined || m.mtimeNsec === 0 ? String(m.mtime) : `${m.mtime}.${String(m.mtimeNsec).padStart(9, '0')}`
+
 export const metaRecord = (ino: bigint, seq: number, m: InodeMeta): string =>
-  `${pad(ino, 20)}0${pad(seq, 12)}\t${m.mode.toString(8)}\t${m.uid}\t${m.gid}\t${m.devmajor}\t${m.devminor}\t${m.mtime}\t${m.size}\t` +
+  `${pad(ino, 20)}0${pad(seq, 12)}\t${m.mode.toString(8)}\t${m.uid}\t${m.gid}\t${m.devmajor}\t${m.devminor}\t${renderMtime(m)}\t${m.size}\t` +
   `${m.capability === undefined ? '' : m.capability.toString('base64')}\0`
 
 export const nameRecord = (key: bigint, converted: boolean, dev: bigint, ino: bigint, nlink: bigint, path: string): string =>
@@ -45,8 +49,11 @@ export const parseMetaRecord = (rec: string): InodeMeta => {
   if (f.length !== 9) throw new Error(`malformed meta record ${JSON.stringify(rec.slice(0, 80))}`)
   const m: InodeMeta = {
     mode: parseInt(f[1] ?? '', 8), uid: Number(f[2]), gid: Number(f[3]), devmajor: Number(f[4]), devminor: Number(f[5]),
-    mtime: Number(f[6]), size: Number(f[7]),
+    mtime: 0, size: Number(f[7]),
   }
+  const [sec = '', nsec] = (f[6] ?? '').split('.')
+  m.mtime = Number(sec)
+  if (nsec !== undefined) m.mtimeNsec = Number(nsec)
   if (f[8] !== '') m.capability = Buffer.from(f[8] ?? '', 'base64')
   return m
 }

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
+import { exactTimeText } from './file-time.js'
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, type InodeMeta } from './inode-meta.js'
 
 /**
  * Listings that `verify` compares: one ASCII line per name of a served tree,
  * `QUOTED<TAB>VALUE`, QUOTED the name as getfattr writes it (quoteFattrName),
  * VALUE what a laptop would get for it:
- * `TYPE PERM UID:GID MAJOR,MINOR MTIME_MS DISK SIZE:SHA1`
+ * `TYPE PERM UID:GID MAJOR,MINOR MTIME DISK SIZE:SHA1`
  * TYPE one of d f l c b p (what is served), PERM octal with setuid bits,
- * DISK how the name is on the server's disk (D folder, F file, L symlink:
+ * MTIME seconds with nine digits (exactTimeText), DISK how the name is on the server's disk (D folder, F file, L symlink:
  * fake super keeps symlinks, devices and fifos as plain files), SIZE:SHA1
  * the content (a symlink's: its target; a folder's: -).
  * Pure functions; the I/O that makes listings is in verify-build.ts.
@@ -28,13 +29,11 @@ export const servedPart = (mode: number, uid: number, gid: number, major: number
 export const diskKind = (served: string, backend: 'fake-super' | 'fakeroot'): string =>
   served === 'd' ? 'D' : served === 'l' && backend === 'fakeroot' ? 'L' : 'F'
 
-/** Milliseconds, as both sides round them. */
-export const mtimeMs = (seconds: number): number => Math.round(seconds * 1000)
 
 /** The value the archive says a name should have. */
 export const expectedValue = (meta: InodeMeta, backend: 'fake-super' | 'fakeroot', content: string): string => {
   const served = servedPart(meta.mode, meta.uid, meta.gid, meta.devmajor, meta.devminor)
-  return `${served} ${mtimeMs(meta.mtime)} ${diskKind(served[0] ?? '?', backend)} ${content}`
+  return `${served} ${exactTimeText({ sec: meta.mtime, nsec: meta.mtimeNsec ?? 0 })} ${diskKind(served[0] ?? '?', backend)} ${content}`
 }
 
 /** The SIZE:SHA1 field of some bytes. */

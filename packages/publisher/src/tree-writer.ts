@@ -1,6 +1,6 @@
 import { XsError, type Backend } from '@xs-rsync/core'
 import { normalizeEntryPath, showPath, type PathLimits } from './entry-path.js'
-import { checkMtime } from './file-time.js'
+import { checkMtime, entryTime } from './file-time.js'
 import { diskTreeFs, type TreeFs, type TreeStat } from './tree-fs.js'
 import { PAX_RAW_KEYS, type PaxRaw } from './tar-header-guard.js'
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, type InodeMeta } from './inode-meta.js'
@@ -152,9 +152,12 @@ export class TreeWriter {
       gid: num(pax.gid, h.gid),
       devmajor: h.devmajor,
       devminor: h.devminor,
-      mtime: num(pax.mtime, h.mtime.getTime() / 1000),
+      mtime: 0,
       size: h.size,
     }
+    const time = entryTime(pax.mtime, h.mtime)
+    m.mtime = time.sec
+    if (time.nsec !== 0) m.mtimeNsec = time.nsec
     const ids = [m.uid, m.gid, m.devmajor, m.devminor]
     if (!Number.isFinite(h.mode) || !ids.every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_ID)) {
       throw new XsError('E_ARCHIVE_CORRUPT', `entry ${showPath(name)} has a malformed mode, owner or device field`, { entry: name })

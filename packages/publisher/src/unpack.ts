@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG, ProgressMeter, XsError, silentLog, toXsError, type Back
 import { FORMAT_HEAD_BYTES, detectArchiveFormat } from './archive-format.js'
 import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded, type DecoderChoice } from './decompress.js'
 import { fsPath } from './entry-path.js'
+import { applyExactTimes, exactTimeRecord } from './exact-times.js'
 import { fileTime } from './file-time.js'
 import { HeapWatch } from './heap-watch.js'
 import { S_IFDIR, S_IFMT, S_IFREG } from './inode-meta.js'
@@ -429,7 +430,8 @@ interface ServedTree {
  * the meta records with the tree's names (on disk, by inode), write the
  * ownership data (fattr dump applied with setfattr, or fakeroot save file)
  * and set directory and symlink times, once nothing else is written into
- * the tree. Memory does not depend on the tree's size.
+ * the tree; then the times with nanoseconds (GNU touch, `applyExactTimes`).
+ * Memory does not depend on the tree's size.
  */
 const recordOwnership = async (dest: string, root: string, backend: UnpackOptions['backend'], metaFile: string): Promise<ServedTree> => {
   const namesFile = join(dest, 'names.spool')
@@ -441,6 +443,10 @@ const recordOwnership = async (dest: string, root: string, backend: UnpackOption
   }
   const ownership = join(dest, backend === 'fakeroot' ? 'ownership.fakeroot' : 'ownership.fattr')
   const out = new SpoolFile(ownership)
+  // names whose mtime has nanoseconds (pax), which Node cannot set: touched at the end
+  const timesFile = join(dest, 'times.spool')
+  const times = new SpoolFile(timesFile)
+  let exact = 0
   const served: ServedTree = { ownership, entries: 0, bytes: 0, capabilities: 0 }
   try {
     await joinOwnership([metaFile, namesFile], dest, (name, meta, firstOfInode) => {
@@ -450,13 +456,21 @@ const recordOwnership = async (dest: string, root: string, backend: UnpackOption
       if (meta.capability !== undefined) served.capabilities++
       if (type === S_IFDIR) utimesSync(fsPath(root, name.path), fileTime(meta.mtime), fileTime(meta.mtime))
       else if (name.converted) lutimesSync(fsPath(root, name.path), fileTime(meta.mtime), fileTime(meta.mtime))
+      if (firstOfInode && meta.mtimeNsec !== undefined && meta.mtimeNsec !== 0) {
+        times.append(exactTimeRecord({ sec: meta.mtime, nsec: meta.mtimeNsec }, name.path))
+        exact++
+      }
       if (backend === 'fake-super') out.append(renderFattrDump([{ path: name.path, meta }]))
       else if (firstOfInode) out.append(renderFakerootState([{ dev: name.dev, ino: name.ino, nlink: name.nlink, meta }]))
     })
   } finally {
     out.close()
+    times.close()
   }
   await Promise.all([rm(metaFile), rm(namesFile)])
   if (backend === 'fake-super') await applyFattrDump(root, ownership)
+  // last: nothing is written into the tree after this, so no folder time moves
+  if (exact > 0) await applyExactTimes(root, timesFile, dest)
+  await rm(timesFile)
   return served
 }

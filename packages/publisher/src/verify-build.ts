@@ -12,6 +12,7 @@ import { FORMAT_HEAD_BYTES, detectArchiveFormat } from './archive-format.js'
 import { readBuildRecord, type BuildRecord } from './build-record.js'
 import { chooseDecoder, findOnPath, openDecoder, xzDecodesThreaded } from './decompress.js'
 import { fsPath, normalizeEntryPath } from './entry-path.js'
+import { entryTime, nsTimeText } from './file-time.js'
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, type InodeMeta } from './inode-meta.js'
 import { FAKE_SUPER_XATTR, quoteFattrName } from './ownership-fake-super.js'
 import { noSuchBuild } from './no-such-build.js'
@@ -20,7 +21,7 @@ import { makeStagingDir } from './staging.js'
 import { PAX_RAW_KEYS, TarHeaderGuard } from './tar-header-guard.js'
 import { DEFAULT_UNPACK_LIMITS } from './unpack.js'
 import {
-  contentField, diffListings, EMPTY_SHA1, expectedValue, mtimeMs, servedFromFakerootLine, servedFromFakeSuper,
+  contentField, diffListings, EMPTY_SHA1, expectedValue, servedFromFakerootLine, servedFromFakeSuper,
   unquoteFattrName, type ListingDifference,
 } from './tree-listing.js'
 
@@ -172,9 +173,10 @@ const expectedListing = async (rec: BuildRecord, tarball: string, root: string, 
       return
     }
     const perm = (h.mode ?? 0) & 0o7777
+    const time = entryTime(pax.mtime, h.mtime)
     const meta: InodeMeta = {
       mode: perm | S_IFREG, uid: num(pax.uid, h.uid ?? 0), gid: num(pax.gid, h.gid ?? 0),
-      devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0, mtime: num(pax.mtime, (h.mtime?.getTime() ?? 0) / 1000), size: h.size ?? 0,
+      devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0, mtime: time.sec, mtimeNsec: time.nsec, size: h.size ?? 0,
     }
     const done = (value?: string): void => {
       if (rel !== undefined && value !== undefined) emit(rel, value)
@@ -242,10 +244,10 @@ const walkTree = (root: string, out: string, byInode: boolean, signal?: AbortSig
     const p = fsPath(root, rel)
     const st = lstatSync(p, { bigint: true })
     let local: string
-    if (st.isDirectory()) local = `${mtimeMs(Number(st.mtimeNs) / 1e9)} D -`
+    if (st.isDirectory()) local = `${nsTimeText(st.mtimeNs)} D -`
     else if (st.isSymbolicLink()) {
       const target = readlinkSync(p, { encoding: 'buffer' })
-      local = `${mtimeMs(Number(st.mtimeNs) / 1e9)} L ${contentField(target.length, createHash('sha1').update(target).digest('hex'))}`
+      local = `${nsTimeText(st.mtimeNs)} L ${contentField(target.length, createHash('sha1').update(target).digest('hex'))}`
     } else if (st.isFile()) {
       const sha = createHash('sha1')
       const fd = openSync(p, 'r')
@@ -255,8 +257,8 @@ const walkTree = (root: string, out: string, byInode: boolean, signal?: AbortSig
       } finally {
         closeSync(fd)
       }
-      local = `${mtimeMs(Number(st.mtimeNs) / 1e9)} F ${contentField(size, sha.digest('hex'))}`
-    } else local = `${mtimeMs(Number(st.mtimeNs) / 1e9)} S -`
+      local = `${nsTimeText(st.mtimeNs)} F ${contentField(size, sha.digest('hex'))}`
+    } else local = `${nsTimeText(st.mtimeNs)} S -`
     file.line(byInode ? `${pad(st.ino)}\t${quoted(rel)}\t${local}` : `${quoted(rel)}\t${local}`)
     if (st.isDirectory()) {
       // one folder's names at a time (Node's opendir has no byte-string names)

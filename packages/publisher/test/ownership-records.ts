@@ -9,7 +9,9 @@ t.test('meta records round-trip', async (t) => {
     ['plain file', meta({ size: 12345 })],
     ['setuid, owner ids at the limit', meta({ mode: 0o104755, uid: 2 ** 32 - 2, gid: 7 })],
     ['char device', meta({ mode: 0o20666, devmajor: 1, devminor: 3 })],
-    ['fractional and negative mtimes', meta({ mtime: -1.25 })],
+    ['a negative mtime', meta({ mtime: -86400 })],
+    ['nanoseconds', meta({ mtime: 1796607276, mtimeNsec: 123456789 })],
+    ['one nanosecond after a negative second (-1.999999999)', meta({ mtime: -2, mtimeNsec: 1 })],
     ['capability', meta({ capability: Buffer.from([1, 0, 0, 2, 0x20, 0, 0, 0]) })],
   ]
   for (const [what, m] of cases) {
