@@ -5,6 +5,16 @@ import { isMetaRecord, parseMetaRecord, parseNameRecord, recordKey, type NameRec
 
 /** sort's own memory: it spills to `tmp` beyond this, so a bigger tree costs disk, not memory. */
 const SORT_MEMORY = '16M'
+const SORT_MEMORY_BYTES = 16 * 1024 * 1024
+
+/**
+ * Bytes `sort` may hold in spill files in `tmp` while joining `inputBytes` of
+ * records: its input once, while at most 16 spill files (GNU sort's merge
+ * width) are merged straight into its output; with more, a merge pass writes
+ * a merged file before it deletes the files merged, so twice the input.
+ */
+export const sortSpillBound = (inputBytes: number): number =>
+  inputBytes <= 16 * SORT_MEMORY_BYTES ? inputBytes : 2 * inputBytes
 
 /**
  * Join the spooled meta records with the served names by inode (one

@@ -2,21 +2,31 @@ import { closeSync, openSync, writeSync } from 'node:fs'
 
 const BUFFER_BYTES = 256 * 1024
 
+/** What a spool charges its file and each write to before making it (the unpack's SpaceWatch). */
+export interface SpaceCharge {
+  charge: (size: number, inodes: number) => void
+}
+
 /**
  * An append-only file of records written through one fixed buffer: what an
  * unpack must remember about each entry goes to disk as it arrives, so its
  * memory does not grow with the archive. Strings are written as latin1 (byte
- * strings). Synchronous, like the tree writer it serves.
+ * strings). Synchronous, like the tree writer it serves. With `space`, its
+ * inode and every write are charged there first, so a spool cannot eat into
+ * the store's reserve (E_NO_SPACE instead).
  */
 export class SpoolFile {
   readonly path: string
   readonly #fd: number
+  readonly #space: SpaceCharge | undefined
   readonly #buf = Buffer.allocUnsafe(BUFFER_BYTES)
   #used = 0
   #open = true
 
-  constructor (path: string) {
+  constructor (path: string, space?: SpaceCharge) {
     this.path = path
+    this.#space = space
+    space?.charge(0, 1)
     this.#fd = openSync(path, 'wx', 0o600)
   }
 
@@ -47,6 +57,7 @@ export class SpoolFile {
   }
 
   #write (bytes: Buffer): void {
+    this.#space?.charge(bytes.length, 0)
     for (let off = 0; off < bytes.length;) off += writeSync(this.#fd, bytes, off)
   }
 }

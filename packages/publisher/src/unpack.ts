@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, lutimesSync, statfsSync, utimesSync } from 'node:fs'
+import { createReadStream, lutimesSync, statSync, statfsSync, utimesSync } from 'node:fs'
 import { mkdir, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -14,7 +14,7 @@ import { applyExactTimes, exactTimeRecord } from './exact-times.js'
 import { fileTime } from './file-time.js'
 import { HeapWatch } from './heap-watch.js'
 import { S_IFDIR, S_IFMT, S_IFREG } from './inode-meta.js'
-import { joinOwnership } from './join-ownership.js'
+import { joinOwnership, sortSpillBound } from './join-ownership.js'
 import { applyFattrDump, renderFattrDump } from './ownership-fake-super.js'
 import { renderFakerootState } from './ownership-fakeroot.js'
 import { choosePristine, commitServedTree } from './select-pristine.js'
@@ -333,13 +333,13 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   await mkdir(tree, { mode: 0o700 })
   const reserve = { bytes: opts.reserve?.bytes ?? DEFAULT_CONFIG.reserveBytes, inodes: opts.reserve?.inodes ?? DEFAULT_RESERVE_INODES }
   const space = new SpaceWatch(dest, reserve, opts.build === undefined ? tarball : `build ${opts.build}`)
-  const metaSpool = new SpoolFile(join(dest, 'meta.spool'))
+  const metaSpool = new SpoolFile(join(dest, 'meta.spool'), space)
   const { md5: digest, warn, warnings, meter } = await readEntries(opts, { kind: 'disk', tree, backend, spool: metaSpool, space })
 
   const pristine = choosePristine(tree)
   const root = join(dest, 'root')
   await commitServedTree(tree, root, pristine)
-  const served = await recordOwnership(dest, root, backend, metaSpool.path)
+  const served = await recordOwnership(dest, root, backend, metaSpool.path, space)
   if (served.capabilities > 0 && backend === 'fakeroot') warn(`${tarball}: file capabilities of ${served.capabilities} files are not kept with the fakeroot backend`)
   meter.finish()
   const result: UnpackResult = { root, ownership: served.ownership, entries: served.entries, bytes: served.bytes, md5: digest, warnings }
@@ -431,21 +431,24 @@ interface ServedTree {
  * ownership data (fattr dump applied with setfattr, or fakeroot save file)
  * and set directory and symlink times, once nothing else is written into
  * the tree; then the times with nanoseconds (GNU touch, `applyExactTimes`).
- * Memory does not depend on the tree's size.
+ * Memory does not depend on the tree's size. The spools, sort's spill files
+ * and the ownership data are charged to `space` before they are written, as
+ * the tree was: they must not eat into the store's reserve.
  */
-const recordOwnership = async (dest: string, root: string, backend: UnpackOptions['backend'], metaFile: string): Promise<ServedTree> => {
+const recordOwnership = async (dest: string, root: string, backend: UnpackOptions['backend'], metaFile: string, space: SpaceWatch): Promise<ServedTree> => {
   const namesFile = join(dest, 'names.spool')
-  const names = new SpoolFile(namesFile)
+  const names = new SpoolFile(namesFile, space)
   try {
     spoolServedNames(root, backend, names)
   } finally {
     names.close()
   }
+  space.charge(sortSpillBound(statSync(metaFile).size + statSync(namesFile).size), 0)
   const ownership = join(dest, backend === 'fakeroot' ? 'ownership.fakeroot' : 'ownership.fattr')
-  const out = new SpoolFile(ownership)
+  const out = new SpoolFile(ownership, space)
   // names whose mtime has nanoseconds (pax), which Node cannot set: touched at the end
   const timesFile = join(dest, 'times.spool')
-  const times = new SpoolFile(timesFile)
+  const times = new SpoolFile(timesFile, space)
   let exact = 0
   const served: ServedTree = { ownership, entries: 0, bytes: 0, capabilities: 0 }
   try {
@@ -464,8 +467,8 @@ const recordOwnership = async (dest: string, root: string, backend: UnpackOption
       else if (firstOfInode) out.append(renderFakerootState([{ dev: name.dev, ino: name.ino, nlink: name.nlink, meta }]))
     })
   } finally {
-    out.close()
-    times.close()
+    // a close can be refused (E_NO_SPACE for what is still buffered): the other is closed all the same
+    try { out.close() } finally { times.close() }
   }
   await Promise.all([rm(metaFile), rm(namesFile)])
   if (backend === 'fake-super') await applyFattrDump(root, ownership)
