@@ -22,14 +22,13 @@
  * median of 10). Prints each figure against its target; bench/out/scale.json.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_CONFIG, type XsConfig } from '@xs-rsync/core'
 import { refresh } from '@xs-rsync/publisher'
-import { writeManyEntriesTar } from '../test/lib/many-entries-tar.js'
 import { ROUNDS, measure, median, type Measured } from './lib/measure.js'
+import { manyEntriesTarball, type ManyEntriesBuild } from './lib/many-entries-build.js'
 import { realFilesTarball } from './lib/real-files-corpus.js'
 import { packBuild } from './lib/pack-build.js'
 import { dropCaches } from './lib/stick-image.js'
@@ -43,15 +42,7 @@ const storeConfig = (dir: string): XsConfig =>
   ({ ...DEFAULT_CONFIG, root: join(dir, 'store'), rsyncdConf: join(dir, 'rsyncd.conf'), rsyncdTemplate: join(dir, 'none.in'), backend: 'fake-super' })
 const cli = (c: XsConfig): string[] => ['--root', c.root, '--rsyncd-conf', c.rsyncdConf, '--rsyncd-template', c.rsyncdTemplate, '--backend', c.backend, '--no-syslog', '--quiet']
 
-/** A synthetic build of `entries` entries as .tar.bz2 (lbzip2 -9), made once. */
-const manyEntries = (entries: number): { tarball: string, names: number } => {
-  const tarball = join(out, `many-${entries}.tar.bz2`)
-  const tar = join(out, `many-${entries}.tar`)
-  const shape = writeManyEntriesTar(tar, { entries })
-  if (!existsSync(tarball)) execFileSync('sh', ['-c', `lbzip2 -9 -c "${tar}" > "${tarball}.part" && mv "${tarball}.part" "${tarball}"`])
-  execFileSync('rm', ['-f', tar])
-  return { tarball, names: shape.names }
-}
+const manyEntries = (entries: number): ManyEntriesBuild => manyEntriesTarball(out, entries)
 
 interface Contender { label: string, group: string, run: (dir: string) => Promise<Measured> }
 
