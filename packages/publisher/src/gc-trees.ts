@@ -2,6 +2,7 @@ import { lstat, readdir, readlink, rename, rm, unlink } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { LogFn } from '@xs-rsync/core'
 import type { PublishLayout } from './publish-layout.js'
+import { removeTree } from './remove-tree.js'
 import { makeStagingDir } from './staging.js'
 import { treesInUse } from './trees-in-use.js'
 
@@ -48,7 +49,7 @@ export const gcTrees = async (layout: PublishLayout, log: LogFn): Promise<string
       await rename(join(layout.trees, t), join(bin, t))
     }
   } finally {
-    await rm(bin, { recursive: true, force: true })
+    await removeTree(bin)
   }
   return gone
 }

@@ -1,6 +1,7 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isProcessAlive as alive, type LogFn } from '@xs-rsync/core'
+import { removeTree } from './remove-tree.js'
 
 const STAGING_RE = /^([a-z][a-z0-9-]*)\.(\d+)\.[A-Za-z0-9]{6}$/
 
@@ -24,6 +25,6 @@ export const cleanStaleStaging = async (tmpDir: string, log: LogFn, prefix?: str
   for (const n of staleStaging(await readdir(tmpDir))) {
     if (prefix !== undefined && !n.startsWith(`${prefix}.`)) continue
     log('info', `Removing staging left by an interrupted run: ${join(tmpDir, n)}`)
-    await rm(join(tmpDir, n), { recursive: true, force: true })
+    await removeTree(join(tmpDir, n))
   }
 }

@@ -131,7 +131,8 @@ export const unpackBuild = async (opts: UnpackOptions): Promise<UnpackResult> =>
   try {
     return await unpackInto(dest, opts)
   } catch (er) {
-    await rm(dest, { recursive: true, force: true })
+    // a child `rm -rf`: Node's recursive rm holds every name of the tree at once (hundreds of MiB for 250k entries)
+    await removeTree(dest)
     if (opts.signal?.aborted === true) {
       const reason: unknown = opts.signal.reason
       throw reason instanceof XsError ? reason : new XsError('E_INTERNAL', `unpacking ${opts.tarball} was aborted`, { path: opts.tarball, cause: reason })
