@@ -7,7 +7,7 @@
 // nanosecond times also served by the fakeroot backend.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { checkArchive, unpackBuild } from '../packages/publisher/src/unpack.js'
 import { gnuExtract, pullFakeroot, pullFakeSuper, readExtracted, treeDiff, type Seen } from './lib/gnu-tar-compare.js'
@@ -74,6 +74,18 @@ interface Case {
   fakeroot?: true
 }
 
+/** Names below `dir` whose atime is before `ns`, seen with lstat alone (each folder before it is read: reading sets atimes). */
+const atimesBefore = (dir: string, ns: bigint): string[] => {
+  const out: string[] = []
+  const walk = (abs: Buffer): void => {
+    const st = lstatSync(abs, { bigint: true })
+    if (st.atimeNs < ns) out.push(`${abs.toString('latin1').slice(dir.length)}: ${st.atimeNs}`)
+    if (st.isDirectory()) for (const n of readdirSync(abs, { encoding: 'buffer' })) walk(Buffer.concat([abs, Buffer.from('/'), n]))
+  }
+  walk(Buffer.from(dir))
+  return out
+}
+
 const cases: Case[] = [
   { name: 'gnu, full tree', make: '--format=gnu -C full .' },
   { name: 'oldgnu, full tree', make: '--format=oldgnu -C full .' },
@@ -101,6 +113,7 @@ for (const c of cases) {
     const g = gnuExtract(tarFile, gnuDir)
     t.equal(g.status, 0, `GNU tar extracts it: ${g.stderr}`)
     const dest = join(dir, `xs${id}`)
+    const started = BigInt(Math.floor(Date.now() / 1000)) * 1000000000n
     const verdict = await unpackBuild({ tarball, dest, backend: c.fakeroot === true ? 'fakeroot' : 'fake-super', reserve: { bytes: 0, inodes: 0 } })
       .then((r) => r, (e: unknown) => e as Error)
     const check = await checkArchive({ tarball }).then(() => 'accepted', (e: { code: string, message: string }) => `${e.code}: ${e.message}`)
@@ -115,6 +128,8 @@ for (const c of cases) {
       return
     }
     t.equal(check, 'accepted', 'ingest --check accepts it too')
+    // atime: GNU tar sets the time of extraction (it ignores the archive's atime records); so does xs-rsync
+    t.same(atimesBefore(verdict.root, started), [], 'every served name\'s atime is the time of the unpack')
     const pulled = join(dir, `pulled${id}`)
     const p = c.fakeroot === true ? await pullFakeroot(verdict.root, verdict.ownership, pulled, dir) : await pullFakeSuper(verdict.root, pulled, dir)
     t.equal(p.status, 0, `rsync -aH --numeric-ids pulls it as root: ${p.stderr}`)

@@ -16,6 +16,8 @@ export interface Seen {
   mtimeNs: bigint
   /** Index of the name's hardlink group (first name of the inode, in path order). */
   link: string
+  /** atime in nanoseconds (not compared by treeDiff: not served, and GNU tar sets the time of extraction). */
+  atimeNs: bigint
 }
 
 const TYPE: Record<number, string> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo' }
@@ -47,6 +49,7 @@ export const readExtracted = (dir: string): Map<string, Seen> => {
       content,
       mtimeNs: st.mtimeNs,
       link,
+      atimeNs: st.atimeNs,
     })
     if (type === 'dir') {
       for (const name of readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare)) {

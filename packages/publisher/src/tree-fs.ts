@@ -19,7 +19,8 @@ export interface TreeFs {
   /** A new regular file (O_CREAT|O_EXCL|O_NOFOLLOW|O_WRONLY) with `mode`. */
   create: (path: Buffer, mode: number) => number
   write: (fd: number, chunk: Buffer) => void
-  setTime: (fd: number, mtime: number) => void
+  /** atime and mtime, whole seconds (nanoseconds are set at the end: exact-times.ts). */
+  setTime: (fd: number, atime: number, mtime: number) => void
   close: (fd: number) => void
   /** lstat; undefined when the name does not exist (ENOTDIR is thrown). */
   lstat: (path: Buffer) => TreeStat | undefined
@@ -39,7 +40,7 @@ export const diskTreeFs: TreeFs = {
   write: (fd, chunk) => {
     for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off)
   },
-  setTime: (fd, mtime) => futimesSync(fd, fileTime(mtime), fileTime(mtime)),
+  setTime: (fd, atime, mtime) => futimesSync(fd, fileTime(atime), fileTime(mtime)),
   close: (fd) => closeSync(fd),
   lstat: (path) => lstatSync(path, { throwIfNoEntry: false }),
   ino: (path) => lstatSync(path, { bigint: true }).ino,

@@ -34,7 +34,7 @@ export interface WriterOptions {
   root: string
   backend: Backend
   limits: PathLimits & { maxEntries: number }
-  /** mtime (s) for directories the archive does not list. */
+  /** When the unpack started (s): the mtime of directories the archive does not list, and every atime (as GNU tar). */
   now: number
   /** Raw pax values, one per entry whose pax header had one of PAX_RAW_KEYS (TarHeaderGuard.paxRaw). */
   paxRaw: PaxRaw[]
@@ -282,7 +282,7 @@ export class TreeWriter {
       write: (chunk) => fs.write(fd, chunk),
       end: () => {
         try {
-          fs.setTime(fd, meta.mtime)
+          fs.setTime(fd, this.#o.now, meta.mtime)
         } finally {
           close()
         }
@@ -298,7 +298,7 @@ export class TreeWriter {
     try {
       this.#count(rel)
       if (content !== undefined) fs.write(fd, content)
-      fs.setTime(fd, meta.mtime)
+      fs.setTime(fd, this.#o.now, meta.mtime)
       this.#record(fs.fino(fd), meta)
     } finally {
       fs.close(fd)

@@ -143,6 +143,8 @@ export const unpackBuild = async (opts: UnpackOptions): Promise<UnpackResult> =>
 
 interface EntriesRead {
   writer: TreeWriter
+  /** When the unpack started (whole seconds): every atime, as GNU tar sets it. */
+  started: number
   md5: string
   warnings: string[]
   warn: (w: string) => void
@@ -275,7 +277,7 @@ const readEntries = async (opts: CheckArchiveOptions, target: EntriesTarget): Pr
   const digest = md5.digest('hex')
   if (opts.expectedMd5 !== undefined && opts.expectedMd5.toLowerCase() !== digest) throw md5Mismatch(tarball, digest, opts.expectedMd5)
   opts.signal?.throwIfAborted()
-  return { writer, md5: digest, warnings, warn, meter }
+  return { writer, started: now, md5: digest, warnings, warn, meter }
 }
 
 /** Inodes an entry named `name` can create: itself and each parent folder (an upper bound). */
@@ -335,12 +337,12 @@ const unpackInto = async (dest: string, opts: UnpackOptions): Promise<UnpackResu
   const reserve = { bytes: opts.reserve?.bytes ?? DEFAULT_CONFIG.reserveBytes, inodes: opts.reserve?.inodes ?? DEFAULT_RESERVE_INODES }
   const space = new SpaceWatch(dest, reserve, opts.build === undefined ? tarball : `build ${opts.build}`)
   const metaSpool = new SpoolFile(join(dest, 'meta.spool'), space)
-  const { md5: digest, warn, warnings, meter } = await readEntries(opts, { kind: 'disk', tree, backend, spool: metaSpool, space })
+  const { md5: digest, warn, warnings, meter, started } = await readEntries(opts, { kind: 'disk', tree, backend, spool: metaSpool, space })
 
   const pristine = choosePristine(tree)
   const root = join(dest, 'root')
   await commitServedTree(tree, root, pristine)
-  const served = await recordOwnership(dest, root, backend, metaSpool.path, space)
+  const served = await recordOwnership(dest, root, backend, metaSpool.path, space, started)
   if (served.capabilities > 0 && backend === 'fakeroot') warn(`${tarball}: file capabilities of ${served.capabilities} files are not kept with the fakeroot backend`)
   meter.finish()
   const result: UnpackResult = { root, ownership: served.ownership, entries: served.entries, bytes: served.bytes, md5: digest, warnings }
@@ -436,7 +438,8 @@ interface ServedTree {
  * and the ownership data are charged to `space` before they are written, as
  * the tree was: they must not eat into the store's reserve.
  */
-const recordOwnership = async (dest: string, root: string, backend: UnpackOptions['backend'], metaFile: string, space: SpaceWatch): Promise<ServedTree> => {
+const recordOwnership = async (dest: string, root: string, backend: UnpackOptions['backend'], metaFile: string, space: SpaceWatch,
+  started: number): Promise<ServedTree> => {
   const namesFile = join(dest, 'names.spool')
   const names = new SpoolFile(namesFile, space)
   try {
@@ -458,8 +461,9 @@ const recordOwnership = async (dest: string, root: string, backend: UnpackOption
       const type = meta.mode & S_IFMT
       if (firstOfInode && type === S_IFREG) served.bytes += meta.size
       if (meta.capability !== undefined) served.capabilities++
-      if (type === S_IFDIR) utimesSync(fsPath(root, name.path), fileTime(meta.mtime), fileTime(meta.mtime))
-      else if (name.converted) lutimesSync(fsPath(root, name.path), fileTime(meta.mtime), fileTime(meta.mtime))
+      // atime: when the unpack started, as GNU tar sets it (the archive's atime records are ignored)
+      if (type === S_IFDIR) utimesSync(fsPath(root, name.path), fileTime(started), fileTime(meta.mtime))
+      else if (name.converted) lutimesSync(fsPath(root, name.path), fileTime(started), fileTime(meta.mtime))
       if (firstOfInode && meta.mtimeNsec !== undefined && meta.mtimeNsec !== 0) {
         times.append(exactTimeRecord({ sec: meta.mtime, nsec: meta.mtimeNsec }, name.path))
         exact++
