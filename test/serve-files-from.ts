@@ -88,7 +88,11 @@ t.test('xs-rsync serve: --files-from works, and the daemon logs to the configure
   serve.stderr.on('data', (d: Buffer) => { err += d.toString() })
   const closed = new Promise<number | null>((resolve) => serve.on('close', resolve))
   t.teardown(() => { serve.kill('SIGKILL') })
-  await waitForRsyncd(port, 20_000, () => serve.exitCode === null).catch((er: Error) => { throw new Error(`${er.message}\n${err}`) })
+  // 60 s: under a loaded CI (two test files at once) 20 s was once not enough; the message says
+  // whether serve had exited and what it wrote, on one line (tap shows only a message's first line)
+  await waitForRsyncd(port, 60_000, () => serve.exitCode === null).catch((er: Error) => {
+    throw new Error(`${er.message}; serve ${serve.exitCode === null ? 'still running' : `exited with ${serve.exitCode}`}, it wrote: ${err.trim().replace(/\n/g, ' | ') || '(nothing)'}`)
+  })
   // the daemon's log FIFO, from its command line
   const daemonArgs = spawnSync('pgrep', ['-a', '-f', '--', `--port=${port}`], { encoding: 'utf8' }).stdout
   const fifo = /--dparam=log file=(\S+)/.exec(daemonArgs)?.[1] ?? ''

@@ -27,7 +27,11 @@ const serveAndCompare = async (t: Test, cmd: string[], config: XsConfig, dir: st
   serve.stderr.on('data', (d: Buffer) => { err += d.toString() })
   const closed = new Promise<number | null>((resolve) => serve.on('close', resolve))
   t.teardown(() => { serve.kill('SIGTERM') })
-  await waitForRsyncd(port, 20_000, () => serve.exitCode === null).catch((er: Error) => { throw new Error(`${er.message}\n${err}`) })
+  // 60 s: under a loaded CI (two test files at once) 20 s was once not enough; the message says
+  // whether serve had exited and what it wrote, on one line (tap shows only a message's first line)
+  await waitForRsyncd(port, 60_000, () => serve.exitCode === null).catch((er: Error) => {
+    throw new Error(`${er.message}; serve ${serve.exitCode === null ? 'still running' : `exited with ${serve.exitCode}`}, it wrote: ${err.trim().replace(/\n/g, ' | ') || '(nothing)'}`)
+  })
   const dest = join(dir, 'client')
   const pull = pullBuild(port, 'build-b1/root', dest, `${dest}.state`)
   t.equal(pull.status, 0, pull.stderr + err)

@@ -32,8 +32,6 @@ const skip = process.getuid?.() !== 0 ? 'needs root (mmdebstrap, the guest image
   : missing.length > 0 ? `not installed: ${missing.join(', ')} (scripts/ensure-system-deps.sh installs them)`
     : process.env.XS_SKIP_SYSTEM_TEST === '1' ? 'XS_SKIP_SYSTEM_TEST=1' : false
 
-t.setTimeout(40 * 60_000)
-
 t.test('Debian 12 in QEMU: install the .deb, plug USB sticks', { skip }, async (t) => {
   const dir = t.testdir({})
   const cache = process.env.XS_VM_CACHE ?? '/var/tmp/xs-rsync-vm-cache'

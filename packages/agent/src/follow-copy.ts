@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-
-const CHUNK = 1024 * 1024
+import { READ_CHUNK } from '@xs-rsync/publisher'
 
 /**
  * Lets a reader follow a file while `copyVerified` writes it: the copier
@@ -55,7 +54,7 @@ export class CopyFollower {
         for (;;) {
           if (self.#error !== undefined) throw self.#error
           if (off < self.#written) {
-            const buf = Buffer.allocUnsafe(Math.min(CHUNK, self.#written - off))
+            const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, self.#written - off))
             const { bytesRead } = await fh.read(buf, 0, buf.length, off)
             if (bytesRead === 0) throw new Error(`${self.path} is shorter than the bytes copied into it`)
             off += bytesRead

@@ -6,6 +6,7 @@ import { Duplex, type Readable, type Writable } from 'node:stream'
 import { XsError } from '@xs-rsync/core'
 import type { ArchiveFormat } from './archive-format.js'
 import { Bzip2JsDecoder } from './bzip2-js-decoder.js'
+import { READ_CHUNK } from './read-chunk.js'
 
 export type DecoderChoice = 'auto' | 'native' | 'js'
 
@@ -113,7 +114,7 @@ class ChildDecoder extends Duplex {
   #closed = false
 
   constructor (command: string, args: string[], tarball: string) {
-    super({ readableHighWaterMark: 1024 * 1024 })
+    super({ readableHighWaterMark: READ_CHUNK })
     this.#tool = command.slice(command.lastIndexOf('/') + 1)
     this.#child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     const child = this.#child

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream'
 import { XsError } from '@xs-rsync/core'
 import { showPath } from './entry-path.js'
+import { READ_CHUNK } from './read-chunk.js'
 
 /** pax keys whose values the guard keeps raw for the writer. */
 export const PAX_RAW_KEYS = ['path', 'linkpath', 'SCHILY.xattr.security.capability'] as const
@@ -170,7 +171,7 @@ export class TarHeaderGuard extends Transform {
   #offset = 0
 
   constructor (tarball: string, limits: GuardLimits) {
-    super({ readableHighWaterMark: 1024 * 1024 })
+    super({ readableHighWaterMark: READ_CHUNK })
     this.#tarball = tarball
     this.#limits = limits
   }

@@ -26,6 +26,7 @@ import { cleanStaleStaging, makeStagingDir } from './staging.js'
 import { namesOnlyTreeFs } from './tree-fs.js'
 import { removeTree } from './remove-tree.js'
 import { TreeWriter, type EntryHeader, type FileSink } from './tree-writer.js'
+import { READ_CHUNK } from './read-chunk.js'
 
 export interface UnpackLimits {
   maxEntries: number
@@ -107,8 +108,6 @@ export interface UnpackResult {
   warnings: string[]
 }
 
-const CHUNK = 1024 * 1024
-
 /**
  * Unpack a build tarball into `dest` without privileges, keeping what the
  * archive says about owners, modes, devices and times for rsync clients
@@ -160,7 +159,7 @@ type EntriesTarget = { kind: 'disk', tree: string, backend: Backend, spool: Spoo
 
 /**
  * The whole read side of an unpack, for `unpackBuild` and `checkArchive`
- * alike: tarball (1 MiB reads, md5) -> decoder -> header guard -> tar-stream
+ * alike: tarball (256 KiB reads, md5) -> decoder -> header guard -> tar-stream
  * -> tree writer, with every check and limit.
  */
 const readEntries = async (opts: CheckArchiveOptions, target: EntriesTarget): Promise<EntriesRead> => {
@@ -175,7 +174,7 @@ const readEntries = async (opts: CheckArchiveOptions, target: EntriesTarget): Pr
   opts.signal?.throwIfAborted()
 
   const { size, head, input } = opts.source === undefined
-    ? { ...await readHead(tarball), input: createReadStream(tarball, { highWaterMark: CHUNK }) }
+    ? { ...await readHead(tarball), input: createReadStream(tarball, { highWaterMark: READ_CHUNK }) }
     : { size: opts.source.size, ...await peekHead(opts.source.stream, FORMAT_HEAD_BYTES) }
   const { format, warning } = detectArchiveFormat(head, tarball)
   if (warning !== undefined) warn(warning)
@@ -409,7 +408,7 @@ const preferChecksumError = async (opts: CheckArchiveOptions, er: XsError): Prom
   if (!archive || opts.expectedMd5 === undefined || opts.source !== undefined) return er
   try {
     const md5 = createHash('md5')
-    for await (const chunk of createReadStream(opts.tarball, { highWaterMark: CHUNK })) md5.update(chunk as Buffer)
+    for await (const chunk of createReadStream(opts.tarball, { highWaterMark: READ_CHUNK })) md5.update(chunk as Buffer)
     const digest = md5.digest('hex')
     if (digest === opts.expectedMd5.toLowerCase()) return er
     return new XsError('E_CHECKSUM', `${opts.tarball}: md5 is ${digest}, expected ${opts.expectedMd5}; it does not unpack either: ${er.message}`,

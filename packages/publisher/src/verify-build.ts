@@ -20,6 +20,7 @@ import { publishLayout, type PublishLayout } from './publish-layout.js'
 import { makeStagingDir } from './staging.js'
 import { PAX_RAW_KEYS, TarHeaderGuard } from './tar-header-guard.js'
 import { DEFAULT_UNPACK_LIMITS } from './unpack.js'
+import { READ_CHUNK } from './read-chunk.js'
 import {
   contentField, diffListings, EMPTY_SHA1, expectedValue, servedFromFakerootLine, servedFromFakeSuper,
   unquoteFattrName, type ListingDifference,
@@ -41,7 +42,6 @@ export interface VerifyBuildResult {
   differences: number
 }
 
-const CHUNK = 1024 * 1024
 const SPECIAL_TYPE: Record<string, number> = { 'character-device': S_IFCHR, 'block-device': S_IFBLK, fifo: S_IFIFO }
 
 /** A line file written synchronously through a 64 KiB buffer. */
@@ -219,7 +219,7 @@ const expectedListing = async (rec: BuildRecord, tarball: string, root: string, 
   })
   const decoder = openDecoder(spec, tarball)
   try {
-    await pipeline(createReadStream(tarball, { highWaterMark: CHUNK }), tap, decoder, guard, extract, ...(signal ? [{ signal }] : []) as [])
+    await pipeline(createReadStream(tarball, { highWaterMark: READ_CHUNK }), tap, decoder, guard, extract, ...(signal ? [{ signal }] : []) as [])
   } catch (er) {
     throw new XsError(toXsError(er).code === 'E_INTERNAL' ? 'E_ARCHIVE_CORRUPT' : toXsError(er).code,
       `cannot read the archive of build ${rec.name} (${tarball}): ${(er as Error).message}`, { path: tarball, cause: er })
@@ -238,7 +238,7 @@ const expectedListing = async (rec: BuildRecord, tarball: string, root: string, 
 /** Walk the tree once: `QUOTED\tMTIME DISK CONTENT` (fake super) or `INO\tQUOTED\t...` (fakeroot). */
 const walkTree = (root: string, out: string, byInode: boolean, signal?: AbortSignal): void => {
   const file = new LineFile(out)
-  const buf = Buffer.alloc(CHUNK)
+  const buf = Buffer.alloc(READ_CHUNK)
   const visit = (rel: string): void => {
     signal?.throwIfAborted()
     const p = fsPath(root, rel)
@@ -253,7 +253,7 @@ const walkTree = (root: string, out: string, byInode: boolean, signal?: AbortSig
       const fd = openSync(p, 'r')
       let size = 0
       try {
-        for (let n = readSync(fd, buf, 0, CHUNK, null); n > 0; n = readSync(fd, buf, 0, CHUNK, null)) { sha.update(buf.subarray(0, n)); size += n }
+        for (let n = readSync(fd, buf, 0, READ_CHUNK, null); n > 0; n = readSync(fd, buf, 0, READ_CHUNK, null)) { sha.update(buf.subarray(0, n)); size += n }
       } finally {
         closeSync(fd)
       }

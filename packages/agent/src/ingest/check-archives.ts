@@ -2,7 +2,7 @@ import { constants, createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { storeLayout, toXsError, XsError } from '@xs-rsync/core'
-import { checkArchive } from '@xs-rsync/publisher'
+import { checkArchive, READ_CHUNK } from '@xs-rsync/publisher'
 import type { IngestContext } from './ingest-context.js'
 import type { StickFilesChecked } from './check-stick-files.js'
 
@@ -26,7 +26,7 @@ export const checkArchives = async <C extends IngestContext & StickFilesChecked>
     const fh = await open(b.tarball.path, constants.O_RDONLY | constants.O_NOFOLLOW)
     try {
       const r = await checkArchive({
-        tarball: b.tarball.path, source: { stream: createReadStream('', { fd: fh.fd, autoClose: false, highWaterMark: 1024 * 1024 }), size: b.tarball.size },
+        tarball: b.tarball.path, source: { stream: createReadStream('', { fd: fh.fd, autoClose: false, highWaterMark: READ_CHUNK }), size: b.tarball.size },
         expectedMd5: b.expectedMd5, build: b.name, log, scratchDir, reserve: { bytes: ctx.config.reserveBytes }, ...(ctx.signal && { signal: ctx.signal }), ...(ctx.onProgress && { onProgress: ctx.onProgress }),
       })
       entries += r.entries
