@@ -127,7 +127,7 @@ const leftovers = async (img: StoreImage, run: WatchedRun, packedBefore: string[
 }
 
 /** One job on a new store image with `free` bytes and inodes left free (undefined: a roomy store). */
-const runOnStore = async (b: Big, command: 'publish' | 'ingest', stick: SignedStick, free: { bytes: number, inodes: number } | undefined): Promise<{ run: WatchedRun, img: StoreImage, packedBefore: string[] }> => {
+const runOnStore = async (b: Big, command: 'publish' | 'ingest', stick: SignedStick | undefined, free: { bytes: number, inodes: number } | undefined): Promise<{ run: WatchedRun, img: StoreImage, packedBefore: string[] }> => {
   const roomy = { bytes: 12 * GiB, inodes: 700_000 }
   const size = free === undefined ? roomy.bytes : Math.ceil(free.bytes * 1.1) + (command === 'publish' ? (await fileSize(b.tarball)) : 0) + 512 * MiB
   const inodes = free === undefined ? roomy.inodes : free.inodes + 20_000
@@ -140,6 +140,7 @@ const runOnStore = async (b: Big, command: 'publish' | 'ingest', stick: SignedSt
     const tarball = await packBuild(join(root, 'xobuilds-packed'), b.tarball, `os-${b.key}`, 'tar.bz2', b.name)
     cmd = [process.execPath, bin, 'publish', tarball, ...cliArgs(img)]
   } else {
+    if (stick === undefined) throw new Error('no stick for the ingest')
     cmd = [process.execPath, bin, 'ingest', ...cliArgs(img), '--keyring', stick.keys, stick.image.mountpoint]
   }
   const packedBefore = await listOrEmpty(join(root, 'xobuilds-packed'))
@@ -152,7 +153,8 @@ const runOnStore = async (b: Big, command: 'publish' | 'ingest', stick: SignedSt
 const fileSize = async (f: string): Promise<number> => (await stat(f)).size
 
 const bigBuild = async (b: Big, rows: Row[]): Promise<void> => {
-  const stick = await makeSignedStick(join(work, `stick-${b.key}`), [{ source: b.tarball, base: `os-${b.key}`, name: b.name, ext: 'tar.bz2' }])
+  // the stick only when the ingest runs (prepare-stick checks the whole archive)
+  const stick = COMMANDS.includes('ingest') ? await makeSignedStick(join(work, `stick-${b.key}`), [{ source: b.tarball, base: `os-${b.key}`, name: b.name, ext: 'tar.bz2' }]) : undefined
   try {
     for (const command of COMMANDS) {
       // roomy: what the job uses at its peak
@@ -169,7 +171,7 @@ const bigBuild = async (b: Big, rows: Row[]): Promise<void> => {
       rows.push({ build: b.key, command, store: 'roomy', run: roomy.run, free: { bytes: roomy.run.before.freeBytes, inodes: roomy.run.before.freeInodes }, expect: 'pass', ok: true,
         why: `published ${rec.entries} entries, ${mib(rec.bytes)} MiB; peak use ${mib(useBytes)} MiB and ${useInodes} inodes` })
       const tarballBytes = await fileSize(b.tarball)
-      const precheck = command === 'ingest' ? spaceNeeded(stick.buildBytes.get(b.name) ?? NaN, tarballBytes, RESERVE).total : 0
+      const precheck = command === 'ingest' ? spaceNeeded(stick?.buildBytes.get(b.name) ?? NaN, tarballBytes, RESERVE).total : 0
       const watched = useBytes + RESERVE
       const need = { bytes: Math.max(precheck, watched) + PAD_BYTES, inodes: useInodes + DEFAULT_RESERVE_INODES + PAD_INODES }
       const why = `need: bytes max(pre-check ${command === 'ingest' ? mib(precheck) : '-'}, peak + reserve ${mib(watched)}) MiB, inodes peak + ${DEFAULT_RESERVE_INODES}`
@@ -200,7 +202,7 @@ const bigBuild = async (b: Big, rows: Row[]): Promise<void> => {
       }
     }
   } finally {
-    stick.dispose()
+    stick?.dispose()
   }
 }
 
