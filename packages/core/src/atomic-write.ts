@@ -1,4 +1,4 @@
-import { open, readdir, rename, unlink } from 'node:fs/promises'
+import { open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { isProcessAlive as alive } from './is-process-alive.js'
@@ -18,14 +18,18 @@ export const fsyncDir = async (dir: string): Promise<void> => {
  * (O_EXCL), fsync, rename over, fsync the folder. Readers see the old or the
  * new content, never a mix; on failure the temp file is removed.
  * `chmod: false` leaves the mode to the filesystem (FAT refuses chmod).
+ * `data` may be a function that writes the content to the temp file's
+ * handle, for content too large to hold in memory.
  */
-export const atomicWrite = async (file: string, data: string | Uint8Array, mode = 0o644, opts: { chmod?: boolean } = {}): Promise<void> => {
+export const atomicWrite = async (file: string, data: string | Uint8Array | ((fh: FileHandle) => Promise<void>), mode = 0o644,
+  opts: { chmod?: boolean } = {}): Promise<void> => {
   const dir = dirname(file)
   const tmp = join(dir, `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   const fh = await open(tmp, 'wx', mode)
   try {
     try {
-      await fh.writeFile(data)
+      if (typeof data === 'function') await data(fh)
+      else await fh.writeFile(data)
       if (opts.chmod !== false) await fh.chmod(mode)
       await fh.sync()
     } finally {
