@@ -203,7 +203,7 @@ export const removeKey = async (dir: string, id: string, opts: { date?: Date, lo
   const folder = await readKeyringFolder(dir)
   const match = (k: Key): boolean => k.getFingerprint().toUpperCase().endsWith(want)
   const hitFiles = folder.files.filter((f) => f.keys.some(match))
-  if (hitFiles.length === 0) throw new XsError('E_NOT_FOUND', `no key ${want} in ${dir}`, { path: dir, entry: want })
+  if (hitFiles.length === 0) throw new XsError('E_NOT_FOUND', `no key ${want} in ${dir}`, { path: dir, entry: want, advice: 'Check the fingerprint: "xs-rsync keys list" shows the trusted keys.' })
   const merged = await mergeCopies(folder.files, date)
   const usable = await usableFingerprints(merged, date)
   const left = usable.filter((f) => !f.endsWith(want))

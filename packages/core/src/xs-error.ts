@@ -8,6 +8,8 @@ export interface XsErrorData {
   expected?: string | number
   actual?: string | number
   cause?: unknown
+  /** What to do, when the code's general advice does not fit this case (e.g. a key, not a file, is missing). */
+  advice?: string
 }
 
 /**
@@ -20,6 +22,7 @@ export class XsError extends Error {
   readonly entry?: string
   readonly expected?: string | number
   readonly actual?: string | number
+  readonly advice?: string
 
   constructor (code: ErrorCode, message: string, data: XsErrorData = {}) {
     super(message, data.cause === undefined ? undefined : { cause: data.cause })
@@ -28,6 +31,7 @@ export class XsError extends Error {
     if (data.entry !== undefined) this.entry = data.entry
     if (data.expected !== undefined) this.expected = data.expected
     if (data.actual !== undefined) this.actual = data.actual
+    if (data.advice !== undefined) this.advice = data.advice
   }
 
   override get name (): string {
@@ -59,4 +63,4 @@ export const toXsError = (er: unknown): XsError => {
 
 /** The line a person reads when a job fails; the advice is written for `audience`. */
 export const describeError = (er: XsError, audience: Audience = 'school'): string =>
-  `${ERROR_TABLE[er.code].summary}: ${er.message.replace(/\.+$/, '')}. ${adviceFor(er.code, audience)}`
+  `${ERROR_TABLE[er.code].summary}: ${er.message.replace(/\.+$/, '')}. ${er.advice ?? adviceFor(er.code, audience)}`

@@ -31,3 +31,8 @@ t.test('describeError says what it means and what to do', async (t) => {
   const d = describeError(new XsError('E_CHECKSUM', '/s/a.tar.bz2: md5 is 1, expected 2'))
   t.equal(d, `build checksum does not match: /s/a.tar.bz2: md5 is 1, expected 2. ${ERROR_TABLE.E_CHECKSUM.advice}`)
 })
+
+t.test('an error with its own advice says that instead of its code\'s', async (t) => {
+  const d = describeError(new XsError('E_NOT_FOUND', 'no key ABCD in /k', { advice: 'Check the fingerprint.' }), 'noc')
+  t.equal(d, 'file or device not found: no key ABCD in /k. Check the fingerprint.')
+})
