@@ -64,7 +64,7 @@ export const nsTimeText = (ns: bigint): string => {
  * set nanoseconds: its times are doubles, which libuv truncates to the
  * microsecond (and a double near 1.8e9 s is only within 119 ns, so even a
  * microsecond time comes out 1 µs early about half the time). Fractions are
- * set by `applyExactTimes` with GNU touch.
+ * set by `applyExactTimes` (one perl process calling utimensat, or GNU touch).
  */
 export const fileTime = (sec: number): string => String(sec)
 

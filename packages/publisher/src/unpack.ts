@@ -432,7 +432,7 @@ interface ServedTree {
  * the meta records with the tree's names (on disk, by inode), write the
  * ownership data (fattr dump applied with setfattr, or fakeroot save file)
  * and set directory and symlink times, once nothing else is written into
- * the tree; then the times with nanoseconds (GNU touch, `applyExactTimes`).
+ * the tree; then the times with nanoseconds (`applyExactTimes`: perl's utimensat, or GNU touch).
  * Memory does not depend on the tree's size. The spools, sort's spill files
  * and the ownership data are charged to `space` before they are written, as
  * the tree was: they must not eat into the store's reserve.
