@@ -12,10 +12,11 @@ import { join } from 'node:path'
 import type { Backend, XsConfig } from '@xs-rsync/core'
 import { makeTreeTar } from '../packages/publisher/test/lib/make-archive.js'
 import { handStoreTo, installedService, NOBODY, unitValue, waitForListening } from './lib/classroom-load.js'
-import { freePort, waitForRsyncd } from './lib/free-port.js'
+import { freePort } from './lib/free-port.js'
 import { startRsyslog } from './lib/rsyslog.js'
 import { addPackedBuild, testStore } from './lib/test-store.js'
-import { configArgs, XS_BIN, xsRsync } from './lib/xs-cli.js'
+import { startServe } from './lib/start-serve.js'
+import { xsRsync } from './lib/xs-cli.js'
 
 const TEMPLATE = join(import.meta.dirname, '..', 'packages', 'xs-rsync', 'share', 'rsyncd.conf.in')
 const LIST = ['etc/hostname', 'bin/a', 'ro/sub/file']
@@ -81,30 +82,21 @@ t.test('xs-rsync serve: --files-from works, and the daemon logs to the configure
   const dir = t.testdir({})
   const config = store(dir, 'fake-super')
   const syslog = await startRsyslog(t, dir)
-  const port = await freePort()
-  const serve = spawn(process.execPath, [XS_BIN, 'serve', '--port', String(port), ...configArgs(config), '--syslog-socket', syslog.socket],
-    { stdio: ['ignore', 'ignore', 'pipe'] })
-  let err = ''
-  serve.stderr.on('data', (d: Buffer) => { err += d.toString() })
-  const closed = new Promise<number | null>((resolve) => serve.on('close', resolve))
-  t.teardown(() => { serve.kill('SIGKILL') })
-  // 60 s: under a loaded CI (two test files at once) 20 s was once not enough; the message says
-  // whether serve had exited and what it wrote, on one line (tap shows only a message's first line)
-  await waitForRsyncd(port, 60_000, () => serve.exitCode === null).catch((er: Error) => {
-    throw new Error(`${er.message}; serve ${serve.exitCode === null ? 'still running' : `exited with ${serve.exitCode}`}, it wrote: ${err.trim().replace(/\n/g, ' | ') || '(nothing)'}`)
-  })
+  // 60 s: under a loaded CI (two test files at once) 20 s was once not enough
+  const served = await startServe({ config, timeoutMs: 60_000, logArgs: ['--syslog-socket', syslog.socket] })
+  t.teardown(served.stop)
+  const { port } = served
   // the daemon's log FIFO, from its command line
   const daemonArgs = spawnSync('pgrep', ['-a', '-f', '--', `--port=${port}`], { encoding: 'utf8' }).stdout
   const fifo = /--dparam=log file=(\S+)/.exec(daemonArgs)?.[1] ?? ''
   t.match(fifo, /\/xs-rsync-serve-[^/]+\/rsyncd\.log$/, daemonArgs)
   const r = filesFrom(port, dir)
-  t.equal(r.status, 0, r.stderr + err)
+  t.equal(r.status, 0, r.stderr + served.output())
   t.equal(readFileSync(join(r.dest, 'bin/a'), 'utf8'), 'linked\n')
   const lines = await syslog.waitFor((l) => l.some((x) => /^user\.\w+ xs-rsyncd\[\d+\]: \[\d+\] rsync on build-44\/root\/ from /.test(x)))
   t.ok(lines.some((x) => /^user\.\w+ xs-rsyncd\[\d+\]: \[\d+\] connect from /.test(x)), 'each connection is in the user log')
-  for (let i = 0; i < 100 && !/rsync daemon: \[\d+\] rsync on build-44/.test(err); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-  t.match(err, /rsync daemon: \[\d+\] rsync on build-44\/root\/ from/, 'and on the terminal')
-  serve.kill('SIGTERM')
-  t.equal(await closed, 0, err)
+  for (let i = 0; i < 100 && !/rsync daemon: \[\d+\] rsync on build-44/.test(served.output()); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.match(served.output(), /rsync daemon: \[\d+\] rsync on build-44\/root\/ from/, 'and on the terminal')
+  t.equal(await served.stop(), 0, served.output())
   t.notOk(existsSync(fifo), `the log FIFO ${fifo} is gone`)
 })

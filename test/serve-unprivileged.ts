@@ -3,15 +3,15 @@
 // setuid and device entries exactly as the archive says.
 import t, { type Test } from 'tap'
 import type { XsConfig } from '@xs-rsync/core'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { rawTar } from '../packages/publisher/test/lib/make-archive.js'
 import { archiveEntries } from './lib/archive-entries.js'
 import { dumpTree } from './lib/dump-tree.js'
-import { freePort, waitForRsyncd } from './lib/free-port.js'
 import { pullBuild } from './lib/pull-build.js'
+import { startServe } from './lib/start-serve.js'
 import { addPackedBuild, testStore } from './lib/test-store.js'
 import { compareTrees } from './lib/tree-entry.js'
 import { configArgs, XS_BIN } from './lib/xs-cli.js'
@@ -19,25 +19,16 @@ import { configArgs, XS_BIN } from './lib/xs-cli.js'
 const NOBODY = 65534
 const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, XS_BIN]
 
-/** `xs-rsync serve` started by `cmd`, a root rsync client pulls build b1: exactly the archive; serve stops cleanly. */
-const serveAndCompare = async (t: Test, cmd: string[], config: XsConfig, dir: string, tarball: string): Promise<void> => {
-  const port = await freePort()
-  const serve = spawn(cmd[0]!, [...cmd.slice(1), 'serve', '--port', String(port), ...configArgs(config), '--no-syslog'], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let err = ''
-  serve.stderr.on('data', (d: Buffer) => { err += d.toString() })
-  const closed = new Promise<number | null>((resolve) => serve.on('close', resolve))
-  t.teardown(() => { serve.kill('SIGTERM') })
-  // 60 s: under a loaded CI (two test files at once) 20 s was once not enough; the message says
-  // whether serve had exited and what it wrote, on one line (tap shows only a message's first line)
-  await waitForRsyncd(port, 60_000, () => serve.exitCode === null).catch((er: Error) => {
-    throw new Error(`${er.message}; serve ${serve.exitCode === null ? 'still running' : `exited with ${serve.exitCode}`}, it wrote: ${err.trim().replace(/\n/g, ' | ') || '(nothing)'}`)
-  })
+/** `xs-rsync serve` started by `command`, a root rsync client pulls build b1: exactly the archive; serve stops cleanly. */
+const serveAndCompare = async (t: Test, command: string[], config: XsConfig, dir: string, tarball: string): Promise<void> => {
+  // 60 s: under a loaded CI (two test files at once) 20 s was once not enough
+  const served = await startServe({ config, command, timeoutMs: 60_000 })
+  t.teardown(served.stop)
   const dest = join(dir, 'client')
-  const pull = pullBuild(port, 'build-b1/root', dest, `${dest}.state`)
-  t.equal(pull.status, 0, pull.stderr + err)
+  const pull = pullBuild(served.port, 'build-b1/root', dest, `${dest}.state`)
+  t.equal(pull.status, 0, pull.stderr + served.output())
   t.same(compareTrees(await archiveEntries(tarball), dumpTree(dest, `${dest}.state`)), [])
-  serve.kill('SIGTERM')
-  t.equal(await closed, 0, err)
+  t.equal(await served.stop(), 0, served.output())
 }
 
 /** A temp dir owned by nobody (outside the tap fixtures, which nobody cannot reach), removed after the test. */

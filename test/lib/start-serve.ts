@@ -11,10 +11,24 @@ export interface Served {
   stop: () => Promise<number | null>
 }
 
-/** `xs-rsync serve` on a free port of 127.0.0.1, resolved once the port accepts connections. */
-export const startServe = async ({ config, timeoutMs = 20_000 }: { config: XsConfig, timeoutMs?: number }): Promise<Served> => {
+export interface StartServeOptions {
+  config: XsConfig
+  timeoutMs?: number
+  /** What runs xs-rsync (default: this Node on the built CLI; e.g. prefixed with setpriv to serve as another user). */
+  command?: string[]
+  /** Where serve logs (default `--no-syslog`; e.g. `--syslog-socket PATH`). */
+  logArgs?: string[]
+}
+
+/**
+ * `xs-rsync serve` on a free port of 127.0.0.1, resolved once the daemon
+ * answers. If it does not, the error says on its first line (all that tap
+ * shows) whether serve had exited and what it wrote.
+ */
+export const startServe = async ({ config, timeoutMs = 20_000, command = [process.execPath, XS_BIN], logArgs = ['--no-syslog'] }: StartServeOptions): Promise<Served> => {
   const port = await freePort()
-  const child = spawn(process.execPath, [XS_BIN, 'serve', '--address', '127.0.0.1', '--port', String(port), ...configArgs(config), '--no-syslog'],
+  const [cmd = process.execPath, ...pre] = command
+  const child = spawn(cmd, [...pre, 'serve', '--address', '127.0.0.1', '--port', String(port), ...configArgs(config), ...logArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] })
   let out = ''
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
@@ -31,8 +45,9 @@ export const startServe = async ({ config, timeoutMs = 20_000 }: { config: XsCon
   try {
     await waitForRsyncd(port, timeoutMs, () => !exited)
   } catch (er) {
+    const how = exited ? `it exited with ${child.exitCode ?? child.signalCode}` : 'it was still running'
     await stop()
-    throw new Error(`xs-rsync serve did not start: ${(er as Error).message}\n${out}`)
+    throw new Error(`xs-rsync serve did not start: ${(er as Error).message}; ${how}; it wrote: ${out.trim().replace(/\n/g, ' | ') || '(nothing)'}`)
   }
   return { port, output: () => out, stop }
 }
