@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { DEFAULT_CONFIG, type Backend, type XsConfig } from '@xs-rsync/core'
 import { refresh } from '@xs-rsync/publisher'
 import { CONTENT, ROUNDS, measure, median, type Measured } from './lib/measure.js'
+import { measureUnpackInto } from './lib/measure-unpack.js'
 import { packBuild } from './lib/pack-build.js'
 import { dropCaches } from './lib/stick-image.js'
 import { writeSyntheticTarball, DEFAULT_SHAPE } from './lib/synthetic-os-tree.js'
@@ -76,12 +77,7 @@ const main = async (): Promise<void> => {
   /** Unpack `src` with `cmd` into `dir` (new). */
   const tarRunner = (label: string, ext: string, cmd: (dest: string, state: string) => string[]): Runner => ({
     label, ext,
-    run: async (dir) => {
-      const dest = join(dir, 'tree')
-      await mkdir(dest, { recursive: true })
-      dropCaches()
-      return measure(cmd(dest, join(dir, 'fakeroot.state')))
-    },
+    run: async (dir) => await measureUnpackInto(dir, cmd),
   })
   const publishRunner = (backend: Backend, ext: string, src: string): Runner => ({
     label: `xs-rsync publish, ${backend}`, ext,

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url'
 import { DEFAULT_CONFIG, type XsConfig } from '@xs-rsync/core'
 import { refresh } from '@xs-rsync/publisher'
 import { ROUNDS, measure, median, type Measured } from './lib/measure.js'
+import { measureUnpackInto } from './lib/measure-unpack.js'
 import { manyEntriesTarball, type ManyEntriesBuild } from './lib/many-entries-build.js'
 import { realFilesTarball } from './lib/real-files-corpus.js'
 import { packBuild } from './lib/pack-build.js'
@@ -48,12 +49,7 @@ interface Contender { label: string, group: string, run: (dir: string) => Promis
 
 const tarContender = (group: string, label: string, cmd: (dest: string, state: string) => string[]): Contender => ({
   label, group,
-  run: async (dir) => {
-    const dest = join(dir, 'tree')
-    await mkdir(dest, { recursive: true })
-    dropCaches()
-    return measure(cmd(dest, join(dir, 'fakeroot.state')))
-  },
+  run: async (dir) => await measureUnpackInto(dir, cmd),
 })
 
 const publishContender = (group: string, label: string, src: string, ext: string): Contender => ({
