@@ -6,7 +6,7 @@ import t from 'tap'
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { listBuilds, publishLayout, refresh, withStoreLock } from '@xs-rsync/publisher'
+import { listBuilds, publishLayout, refresh } from '@xs-rsync/publisher'
 import { rawTar } from '../packages/publisher/test/lib/make-archive.js'
 import { archiveEntries } from './lib/archive-entries.js'
 import { dumpTree } from './lib/dump-tree.js'
@@ -14,6 +14,7 @@ import { listModules, pullBuild } from './lib/pull-build.js'
 import { startServe } from './lib/start-serve.js'
 import { addPackedBuild, testStore } from './lib/test-store.js'
 import { compareTrees } from './lib/tree-entry.js'
+import { holdStoreLock } from './lib/hold-store-lock.js'
 import { configArgs, XS_BIN, xsRsync } from './lib/xs-cli.js'
 
 const dir = t.testdir({ tars: {} })
@@ -154,12 +155,7 @@ t.test('refresh lifecycle against a live daemon', async (t) => {
 })
 
 t.test('one job at a time: a second refresh waits (and says so) or refuses', async (t) => {
-  let release!: () => void
-  const held = new Promise<void>((resolve) => { release = resolve })
-  let entered!: () => void
-  const inLock = new Promise<void>((resolve) => { entered = resolve })
-  const holder = withStoreLock(config, { wait: false }, async () => { entered(); await held })
-  await inLock
+  const lock = await holdStoreLock(config)
   await t.rejects(refresh({ config, lock: { wait: false } }), { code: 'E_LOCKED' })
   const child = spawn(process.execPath, [XS_BIN, 'refresh', ...configArgs(config), '--no-syslog'], { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
@@ -170,8 +166,7 @@ t.test('one job at a time: a second refresh waits (and says so) or refuses', asy
   for (let i = 0; i < 200 && !/waiting for it to finish/.test(err); i++) await new Promise((r) => setTimeout(r, 50))
   t.match(err, /Another xs-rsync job is running on this store; waiting for it to finish/)
   t.equal(child.exitCode, null, 'still waiting while the lock is held')
-  release()
-  await holder
+  await lock.release()
   t.equal(await exited, 0, err)
   clearTimeout(kill)
 })

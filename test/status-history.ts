@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { ingest } from '@xs-rsync/agent'
 import { HISTORY_SIZE, appendJobRecord, readJobHistory } from '@xs-rsync/core'
-import { withStoreLock } from '@xs-rsync/publisher'
 import { daysAgo, disposeKeys, makeKeys, sampleBuild, stickOf, testConfig, writeKeyring, type Keys } from '../packages/agent/test/lib/ingest-fixture.js'
+import { holdStoreLock } from './lib/hold-store-lock.js'
 import { configArgs, XS_BIN, xsRsync } from './lib/xs-cli.js'
 
 let keys: Keys
@@ -21,12 +21,7 @@ t.test('jobs in progress of every kind, and the history of finished ones', async
   await ingest({ config, source: stick })
 
   // a refresh --force waiting for the lock is a job in progress
-  let release!: () => void
-  const held = new Promise<void>((resolve) => { release = resolve })
-  let entered!: () => void
-  const inLock = new Promise<void>((resolve) => { entered = resolve })
-  const holder = withStoreLock(config, { wait: false }, async () => { entered(); await held })
-  await inLock
+  const lock = await holdStoreLock(config)
   const child = spawn(process.execPath, [XS_BIN, 'refresh', '--force', ...configArgs(config), '--no-syslog'], { stdio: 'ignore' })
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
   t.teardown(() => { child.kill('SIGKILL') })
@@ -36,8 +31,7 @@ t.test('jobs in progress of every kind, and the history of finished ones', async
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   t.match(status, new RegExp(`^Job in progress \\(pid ${child.pid}, since \\S+\\): xs-rsync refresh --force$`, 'm'))
-  release()
-  await holder
+  await lock.release()
   t.equal(await exited, 0)
 
   t.equal(xsRsync(config, ['verify']).status, 0)
