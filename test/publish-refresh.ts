@@ -7,7 +7,6 @@ import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { listBuilds, publishLayout, refresh } from '@xs-rsync/publisher'
-import { rawTar } from '../packages/publisher/test/lib/make-archive.js'
 import { archiveEntries } from './lib/archive-entries.js'
 import { dumpTree } from './lib/dump-tree.js'
 import { listModules, pullBuild } from './lib/pull-build.js'
@@ -15,6 +14,7 @@ import { startServe } from './lib/start-serve.js'
 import { addPackedBuild, testStore } from './lib/test-store.js'
 import { compareTrees } from './lib/tree-entry.js'
 import { holdStoreLock } from './lib/hold-store-lock.js'
+import { tinyOsTar } from './lib/tiny-os-tar.js'
 import { configArgs, XS_BIN, xsRsync } from './lib/xs-cli.js'
 
 const dir = t.testdir({ tars: {} })
@@ -23,18 +23,8 @@ const layout = publishLayout(config.root)
 const packed = layout.packed
 
 /** A small OS tree as a raw .tar file, its /etc/issue saying `issue`. */
-const tinyTar = (name: string, issue: string, extra: Parameters<typeof rawTar>[0] = []): string => {
-  const file = join(dir, 'tars', `${name}.tar`)
-  writeFileSync(file, rawTar([
-    { name: './', type: '5', mode: 0o755 },
-    { name: 'etc/', type: '5', mode: 0o755 },
-    { name: 'etc/issue', data: Buffer.from(issue), mode: 0o644 },
-    { name: 'bin/', type: '5', mode: 0o755 },
-    { name: 'bin/su', data: Buffer.from('su\n'), mode: 0o4755 },
-    ...extra,
-  ]))
-  return file
-}
+const tinyTar = (name: string, issue: string, extra: Parameters<typeof tinyOsTar>[2] = []): string =>
+  tinyOsTar(join(dir, 'tars', `${name}.tar`), issue, extra)
 
 let pullN = 0
 /** Pull build-NAME/root and compare it with `tarball`; [] when equal. */

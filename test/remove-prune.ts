@@ -5,28 +5,18 @@
 // hand from outside xobuilds-packed, then refresh) and `prune`.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { ERROR_TABLE } from '@xs-rsync/core'
 import { listBuilds, publishLayout, readBuildRecord, treesInUse } from '@xs-rsync/publisher'
-import { rawTar } from '../packages/publisher/test/lib/make-archive.js'
 import { listModules } from './lib/pull-build.js'
 import { startServe } from './lib/start-serve.js'
 import { addPackedBuild, testStore } from './lib/test-store.js'
+import { tinyOsTar } from './lib/tiny-os-tar.js'
 import { xsRsync } from './lib/xs-cli.js'
 
-const tinyTar = (dir: string, name: string, issue: string, big = 0): string => {
-  const file = join(dir, `${name}.tar`)
-  writeFileSync(file, rawTar([
-    { name: './', type: '5', mode: 0o755 },
-    { name: 'etc/', type: '5', mode: 0o755 },
-    { name: 'etc/issue', data: Buffer.from(issue), mode: 0o644 },
-    { name: 'bin/', type: '5', mode: 0o755 },
-    { name: 'bin/su', data: Buffer.from('su\n'), mode: 0o4755 },
-    ...(big > 0 ? [{ name: 'big', data: Buffer.alloc(big, 7), mode: 0o644 }] : []),
-  ]))
-  return file
-}
+const tinyTar = (dir: string, name: string, issue: string, big = 0): string =>
+  tinyOsTar(join(dir, `${name}.tar`), issue, big > 0 ? [{ name: 'big', data: Buffer.alloc(big, 7), mode: 0o644 }] : [])
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
