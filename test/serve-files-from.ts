@@ -6,13 +6,12 @@
 // "file has vanished", which the control case shows. `serve` also relays the
 // daemon's own log to the configured syslog socket (tag xs-rsyncd).
 import t, { type Test } from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Backend, XsConfig } from '@xs-rsync/core'
 import { makeTreeTar } from '../packages/publisher/test/lib/make-archive.js'
-import { handStoreTo, installedService, NOBODY, unitValue, waitForListening } from './lib/classroom-load.js'
-import { freePort } from './lib/free-port.js'
+import { handStoreTo, startSocketActivated } from './lib/classroom-load.js'
 import { startRsyslog } from './lib/rsyslog.js'
 import { addPackedBuild, testStore } from './lib/test-store.js'
 import { startServe } from './lib/start-serve.js'
@@ -42,16 +41,8 @@ const filesFrom = (port: number, dir: string): { status: number | null, stderr: 
 
 /** The installed unit's ExecStart under a socket activator, as its user with its capabilities. */
 const socketActivated = async (t: Test, config: XsConfig): Promise<number> => {
-  const { text, argv } = installedService(config)
-  const caps = (unitValue(text, 'AmbientCapabilities') ?? '').split(/\s+/).filter((c) => c !== '')
-    .map((c) => '+' + c.toLowerCase().replace(/^cap_/, '')).join(',')
-  const port = await freePort()
-  const activator = spawn('systemd-socket-activate', ['--accept', '--inetd', '-l', `127.0.0.1:${port}`,
-    'setpriv', `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups',
-    `--inh-caps=${caps}`, `--ambient-caps=${caps}`, '--', ...argv],
-  { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
+  const { port, activator } = await startSocketActivated(config)
   t.teardown(() => { activator.kill('SIGTERM') })
-  await waitForListening(activator, 10_000)
   return port
 }
 

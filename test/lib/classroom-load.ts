@@ -123,13 +123,12 @@ const pull = (port: number, module: string, dest: string, state: string, timeout
   })
 
 /**
- * Serve `config`'s store through the installed xs-rsyncd@.service ExecStart
- * under a socket activator on 127.0.0.1, run `clients` pulls of `module` at
- * once into `dir`/client-N, then stop the activator. Bounded: each client
- * is killed after `timeoutMs`.
+ * The installed unit's ExecStart under `systemd-socket-activate --accept` on
+ * a free port of 127.0.0.1, as the unit's user with its capabilities (as
+ * systemd runs it for each connection); resolves once it listens. The
+ * caller stops the activator.
  */
-export const classroomLoad = async (config: XsConfig, module: string, dir: string, clients: number,
-  timeoutMs = 300_000): Promise<LoadResult> => {
+export const startSocketActivated = async (config: XsConfig): Promise<{ port: number, activator: ChildProcess }> => {
   const { text, argv } = installedService(config)
   const caps = (unitValue(text, 'AmbientCapabilities') ?? '').split(/\s+/).filter((c) => c !== '')
     .map((c) => '+' + c.toLowerCase().replace(/^cap_/, '')).join(',')
@@ -138,13 +137,30 @@ export const classroomLoad = async (config: XsConfig, module: string, dir: strin
     'setpriv', `--reuid=${NOBODY.uid}`, `--regid=${NOBODY.gid}`, '--clear-groups',
     ...(caps === '' ? [] : [`--inh-caps=${caps}`, `--ambient-caps=${caps}`]), '--', ...argv],
   { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
+  try {
+    await waitForListening(activator, 10_000)
+  } catch (er) {
+    activator.kill('SIGTERM')
+    throw er
+  }
+  return { port, activator }
+}
+
+/**
+ * Serve `config`'s store through the installed xs-rsyncd@.service ExecStart
+ * under a socket activator on 127.0.0.1, run `clients` pulls of `module` at
+ * once into `dir`/client-N, then stop the activator. Bounded: each client
+ * is killed after `timeoutMs`.
+ */
+export const classroomLoad = async (config: XsConfig, module: string, dir: string, clients: number,
+  timeoutMs = 300_000): Promise<LoadResult> => {
+  const { port, activator } = await startSocketActivated(config)
   let peakTotalKiB = 0
   let peakConnectionKiB = 0
   let peakConnections = 0
   let samples = 0
   let sampler: NodeJS.Timeout | undefined
   try {
-    await waitForListening(activator, 10_000)
     sampler = setInterval(() => {
       const s = sample(activator.pid!)
       samples++
