@@ -24,9 +24,10 @@ export const writeFakerootState = async (layout: PublishLayout): Promise<void> =
   const stampFile = `${layout.fakerootState}.parts`
   const combined = await identify(layout.fakerootState)
   if (combined !== undefined && await readFile(stampFile, 'utf8').catch(() => undefined) === renderStamp(parts, combined)) return
-  const want = await digest(chunksOf(parts))
-  const have = combined === undefined ? undefined : await digest(createReadStream(layout.fakerootState, { highWaterMark: READ_CHUNK }))
-  if (want !== have) {
+  // only a stale stamp: compare the content, so an unchanged file is not replaced (no daemon restart)
+  const same = combined !== undefined &&
+    await digest(chunksOf(parts)) === await digest(createReadStream(layout.fakerootState, { highWaterMark: READ_CHUNK }))
+  if (!same) {
     await atomicWrite(layout.fakerootState, async (fh) => { await writeChunks(fh, chunksOf(parts)) }, 0o644)
   }
   const now = await identify(layout.fakerootState)
