@@ -100,7 +100,7 @@ export const main = async (argv: string[]): Promise<number> => {
         log('err', `FAILED: ${describeError(new XsError('E_INTERRUPTED', `received ${sig} again: stopped at once, cleanup skipped`), audience)}`)
         process.exit(ERROR_TABLE.E_INTERRUPTED.exit)
       }
-      log('warning', `received ${sig}, stopping`)
+      log(info.stopsBySignal === true ? 'info' : 'warning', `received ${sig}, stopping`)
       ac.abort(new XsError('E_INTERRUPTED', `received ${sig}`))
     }
     process.on('SIGINT', onSignal)

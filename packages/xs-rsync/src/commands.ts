@@ -15,6 +15,8 @@ export interface CommandInfo {
   job?: boolean
   /** What an interrupted run leaves, for the "interrupted: ..." line (default "it stopped before the end"). */
   interrupted?: string
+  /** It runs until a signal stops it (systemd's stop, Ctrl-C): the signal is news, not a warning. */
+  stopsBySignal?: boolean
 }
 
 export const COMMANDS: Record<string, CommandInfo> = {
@@ -27,9 +29,9 @@ export const COMMANDS: Record<string, CommandInfo> = {
   unpack: { summary: 'unpack one build (with its ownership data) for inspection', usage: 'unpack BUILDFILE DESTDIR', interrupted: 'the build was not unpacked' },
   list: { summary: 'list the published builds', usage: 'list [--json]' },
   status: { summary: 'show the ingest in progress, the last result and the builds', usage: 'status [--json]' },
-  serve: { summary: 'run the rsync daemon in the foreground on the generated config', usage: 'serve [--address 127.0.0.1] [--port 873]' },
+  serve: { summary: 'run the rsync daemon in the foreground on the generated config', usage: 'serve [--address 127.0.0.1] [--port 873]', stopsBySignal: true },
   setup: { summary: 'install on this server: service user, store, config, systemd units, udev rule', usage: 'setup [--prefix DIR] [--dry-run]' },
-  watch: { summary: 'watch for USB sticks and ingest each one (when there is no udev rule)', usage: 'watch', syslog: true },
+  watch: { summary: 'watch for USB sticks and ingest each one (when there is no udev rule)', usage: 'watch', syslog: true, stopsBySignal: true },
   'prepare-stick': { summary: 'NOC: write builds, manifests and signatures to a stick, then check it', usage: 'prepare-stick --out DIR [--sign-key KEYFILE] [--name NAME[,NAME...]] BUILD...', audience: 'noc', interrupted: 'the stick is not ready' },
   sign: { summary: 'NOC: make a detached OpenPGP signature of a manifest', usage: 'sign MANIFEST --key KEYFILE [--out SIGFILE]', audience: 'noc', interrupted: 'no signature was written' },
   help: { summary: 'show the help of xs-rsync or of one command', usage: 'help [COMMAND]' },
