@@ -28,7 +28,7 @@ export const COMMANDS: Record<string, CommandInfo> = {
   verify: { summary: 'check published trees against their archives in xobuilds-packed; lists every difference', usage: 'verify [NAME...]', syslog: true, job: true, interrupted: 'nothing was changed; the check did not finish' },
   unpack: { summary: 'unpack one build (with its ownership data) for inspection', usage: 'unpack BUILDFILE DESTDIR', interrupted: 'the build was not unpacked' },
   list: { summary: 'list the published builds', usage: 'list [--json]' },
-  status: { summary: 'show the ingest in progress, the last result and the builds', usage: 'status [--json]' },
+  status: { summary: 'show the jobs in progress, the history of the last 50 ingests and jobs, and the builds', usage: 'status [--json]' },
   serve: { summary: 'run the rsync daemon in the foreground on the generated config', usage: 'serve [--address 127.0.0.1] [--port 873]', stopsBySignal: true },
   setup: { summary: 'install on this server: service user, store, config, systemd units, udev rule', usage: 'setup [--prefix DIR] [--dry-run]' },
   watch: { summary: 'watch for USB sticks and ingest each one (when there is no udev rule)', usage: 'watch', syslog: true, stopsBySignal: true },
@@ -47,4 +47,23 @@ export const ALIASES: Record<string, string> = {
   'xs-refresh-xobuilds': 'refresh',
   'xs-publish-xobuild': 'publish',
   'xs-unpack-xobuild': 'unpack',
+}
+
+/**
+ * Words an admin brings from other tools (apt, rauc, git, the shell) for what
+ * a command here does: an unknown command that is one of them is answered
+ * with the command, where spelling alone would find nothing.
+ */
+export const OTHER_TOOLS_WORDS: Readonly<Record<string, string>> = {
+  history: 'status',
+  log: 'status',
+  info: 'status',
+  ls: 'list',
+  rm: 'remove',
+  delete: 'remove',
+  purge: 'remove',
+  check: 'verify',
+  fsck: 'verify',
+  install: 'setup',
+  import: 'ingest',
 }

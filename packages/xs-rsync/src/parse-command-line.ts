@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { XsError } from '@xs-rsync/core'
-import { COMMANDS } from './commands.js'
+import { COMMANDS, OTHER_TOOLS_WORDS } from './commands.js'
 import { OPTIONS } from './options.js'
 import { didYouMean } from './did-you-mean.js'
 import type { OptionValues } from './command-context.js'
@@ -41,7 +41,10 @@ export const parseCommandLine = (args: string[]): CommandLine => {
   const known = command === undefined || Object.hasOwn(COMMANDS, command)
   const scope = known && command !== 'help' ? command : undefined
   if (!known) {
-    throw usage(`unknown command "${command ?? ''}"${suggestion(didYouMean(command ?? '', Object.keys(COMMANDS)), (g) => `"${g}"`)}`)
+    const word = command ?? ''
+    const other = Object.hasOwn(OTHER_TOOLS_WORDS, word.toLowerCase()) ? OTHER_TOOLS_WORDS[word.toLowerCase()] : undefined
+    if (other !== undefined) throw usage(`unknown command "${word}" (did you mean "${other}"? xs-rsync ${other}: ${COMMANDS[other]?.summary ?? ''})`)
+    throw usage(`unknown command "${word}"${suggestion(didYouMean(word, Object.keys(COMMANDS)), (g) => `"${g}"`)}`)
   }
   const where = scope === undefined ? 'xs-rsync' : `xs-rsync ${scope}`
   for (const tok of tokens) {

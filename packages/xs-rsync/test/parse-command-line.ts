@@ -21,6 +21,12 @@ t.test('mistakes: E_USAGE in our words, with a suggestion when one is close (tab
   const cases: [string[], RegExp][] = [
     [['lsit'], /^unknown command "lsit" \(did you mean "list"\?\)$/],
     [['frobnicate'], /^unknown command "frobnicate"$/],
+    // words from other tools: spelling would not find them
+    [['history'], /^unknown command "history" \(did you mean "status"\? xs-rsync status: show the jobs in progress, the history of the last 50 ingests and jobs, and the builds\)$/],
+    [['rm', 'b1'], /^unknown command "rm" \(did you mean "remove"\? xs-rsync remove: stop serving builds/],
+    [['Delete'], /^unknown command "Delete" \(did you mean "remove"\?/],
+    [['check'], /^unknown command "check" \(did you mean "verify"\? xs-rsync verify: check published trees/],
+    [['ls'], /^unknown command "ls" \(did you mean "list"\? xs-rsync list: list the published builds\)$/],
     [['list', '--jsn'], /^unknown option "--jsn" for "xs-rsync list" \(did you mean "--json"\?\)$/],
     [['ingest', '--reserv', '1G', '/x'], /^unknown option "--reserv" for "xs-rsync ingest" \(did you mean "--reserve"\?\)$/],
     [['list', '--zzzzzz'], /^unknown option "--zzzzzz" for "xs-rsync list"$/],
@@ -54,5 +60,13 @@ t.test('every config file key is also a flag, with the same name, that sets that
     const args = sample === true ? [`--${key}`] : [`--${key}`, sample]
     const { values } = parseCommandLine(args)
     t.ok(Object.hasOwn(configOverrides(values), field), `--${key} sets ${field}`)
+  }
+})
+
+t.test('every word from other tools names a command, and none is a command itself', async (t) => {
+  const { COMMANDS, OTHER_TOOLS_WORDS } = await import('../src/commands.js')
+  for (const [word, command] of Object.entries(OTHER_TOOLS_WORDS)) {
+    t.ok(Object.hasOwn(COMMANDS, command), `${word} -> ${command}`)
+    t.notOk(Object.hasOwn(COMMANDS, word), `${word} is not a command`)
   }
 })

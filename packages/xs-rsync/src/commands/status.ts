@@ -44,7 +44,7 @@ export const renderStatus = (status: IngestStatus, builds: readonly BuildRecord[
   return out.join('\n')
 }
 
-/** xs-rsync status [--json]: the ingest in progress, the last result, the published builds. */
+/** xs-rsync status [--json]: the jobs in progress, the history of the last ingests and jobs, the published builds. */
 export default async function run (ctx: CommandContext): Promise<number> {
   if (ctx.positionals.length > 0) throw new XsError('E_USAGE', 'usage: xs-rsync status [--json]')
   const status = await readStatus(storeLayout(ctx.config.root).state)
