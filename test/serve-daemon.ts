@@ -2,7 +2,7 @@
 // state; under fakeroot it restarts the daemon when refresh rewrites the state, so a
 // build published while serving reaches clients with its owners; SIGTERM stops it all.
 import t from 'tap'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { ERROR_TABLE } from '@xs-rsync/core'
@@ -60,10 +60,21 @@ t.test('fakeroot: a missing, malformed or stale state is refused', async (t) => 
   const state = publishLayout(config.root).fakerootState
   const port = String(await freePort())
   const good = readFileSync(state, 'utf8')
+  // stale: without the lines of the build's version folder and its root/ (by device and inode:
+  // the lines are not in path order, so "the first lines" are not always theirs)
+  const trees = publishLayout(config.root).trees
+  const tree = readdirSync(trees).filter((n) => n.startsWith('b1@'))
+  t.equal(tree.length, 1, 'one version tree of b1')
+  const treeKeys = [join(trees, tree[0] ?? ''), join(trees, tree[0] ?? '', 'root')].map((p) => {
+    const st = lstatSync(p, { bigint: true })
+    return `dev=${st.dev.toString(16)},ino=${st.ino},`
+  })
+  const stale = good.split('\n').filter((l) => !treeKeys.some((k) => l.startsWith(k))).join('\n')
+  t.equal(good.split('\n').length - stale.split('\n').length, 2, 'the two lines are found and left out')
   const cases: [string, string | undefined, RegExp][] = [
     ['missing', undefined, /cannot read the fakeroot state/],
     ['malformed line', good + 'dev=1,ino=2,mode=100644\n', /fakeroot\.state:\d+: not a fakeroot state line/],
-    ['stale (tree not in it)', good.split('\n').slice(3).join('\n'), /does not describe .*refresh --force/],
+    ['stale (tree not in it)', stale, /does not describe .*refresh --force/],
   ]
   for (const [what, text, msg] of cases) {
     if (text === undefined) rmSync(state)
