@@ -7,6 +7,9 @@ const SORT_MEMORY = '16M'
 /** Path bytes handed to one `xargs` (which splits them into touch calls within the kernel's argument limit). */
 const BATCH_BYTES = 1024 * 1024
 
+/** The Debian package of each program run here (sort and touch: coreutils). */
+const PACKAGE_OF: Partial<Record<string, string>> = { xargs: 'findutils', perl: 'perl-base' }
+
 /** utimensat(2)'s number where a 64-bit perl can call it with a 64-bit timespec. */
 const UTIMENSAT: Partial<Record<string, number>> = { x64: 280, arm64: 88 }
 
@@ -48,7 +51,7 @@ const run = async (cmd: string, args: string[], opts: { cwd?: string, input?: Bu
   let err = ''
   child.stderr?.on('data', (d: Buffer) => { if (err.length < 4096) err += d.toString() })
   const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', (er) => reject(new XsError('E_TOOL_MISSING', `cannot run ${cmd} (Debian package "${cmd === 'xargs' ? 'findutils' : cmd === 'perl' ? 'perl-base' : 'coreutils'}"): ${er.message}`, { cause: er })))
+    child.on('error', (er) => reject(new XsError('E_TOOL_MISSING', `cannot run ${cmd} (Debian package "${PACKAGE_OF[cmd] ?? 'coreutils'}"): ${er.message}`, { cause: er })))
     child.on('close', (code) => resolve(code))
   })
   if (opts.input !== undefined) {

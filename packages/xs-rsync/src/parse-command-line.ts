@@ -42,7 +42,8 @@ export const parseCommandLine = (args: string[]): CommandLine => {
   const scope = known && command !== 'help' ? command : undefined
   if (!known) {
     const word = command ?? ''
-    const other = Object.hasOwn(OTHER_TOOLS_WORDS, word.toLowerCase()) ? OTHER_TOOLS_WORDS[word.toLowerCase()] : undefined
+    const lower = word.toLowerCase()
+    const other = Object.hasOwn(OTHER_TOOLS_WORDS, lower) ? OTHER_TOOLS_WORDS[lower] : undefined
     if (other !== undefined) throw usage(`unknown command "${word}" (did you mean "${other}"? xs-rsync ${other}: ${COMMANDS[other]?.summary ?? ''})`)
     throw usage(`unknown command "${word}"${suggestion(didYouMean(word, Object.keys(COMMANDS)), (g) => `"${g}"`)}`)
   }
