@@ -57,15 +57,15 @@ t.test('fakeroot: a missing, malformed or stale state is refused', async (t) => 
   const config = testStore(join(dir, 'state'), 'fakeroot')
   addPackedBuild(config, 'os1', 'b1', devTar('one\n'), 'xz')
   t.equal(xsRsync(config, ['refresh']).status, 0)
-  const state = publishLayout(config.root).fakerootState
+  const { fakerootState: state, trees } = publishLayout(config.root)
   const port = String(await freePort())
   const good = readFileSync(state, 'utf8')
   // stale: without the lines of the build's version folder and its root/ (by device and inode:
   // the lines are not in path order, so "the first lines" are not always theirs)
-  const trees = publishLayout(config.root).trees
-  const tree = readdirSync(trees).filter((n) => n.startsWith('b1@'))
-  t.equal(tree.length, 1, 'one version tree of b1')
-  const treeKeys = [join(trees, tree[0] ?? ''), join(trees, tree[0] ?? '', 'root')].map((p) => {
+  const versions = readdirSync(trees).filter((n) => n.startsWith('b1@'))
+  t.equal(versions.length, 1, 'one version tree of b1')
+  const version = join(trees, versions[0] ?? '')
+  const treeKeys = [version, join(version, 'root')].map((p) => {
     const st = lstatSync(p, { bigint: true })
     return `dev=${st.dev.toString(16)},ino=${st.ino},`
   })
